@@ -1,0 +1,32 @@
+#pragma once
+// Subcommands register themselves (one file each under src/cli/), so adding a command never
+// touches main.cpp. CLI11 appears only in src/cli/.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace kvb::cli {
+
+struct CommandDef {
+  std::string name;
+  std::string help;
+  // Adds options to `sub` and returns the action to run once the command line is parsed.
+  // Runtime failures throw kvb::Error, usage problems kvb::UsageError.
+  std::function<std::function<void()>(CLI::App& sub)> setup;
+};
+
+std::vector<CommandDef>& commands();
+inline bool register_command(CommandDef def) {
+  commands().push_back(std::move(def));
+  return true;
+}
+
+}  // namespace kvb::cli
+
+// KVB_COMMAND(setup_fn, "name", "help") { add options to `sub`; return [=]{ ...run... }; }
+#define KVB_COMMAND(ident, name, help)                                                        \
+  static std::function<void()> ident(CLI::App& sub);                                        \
+  static const bool ident##_registered = ::kvb::cli::register_command({name, help, ident}); \
+  static std::function<void()> ident(CLI::App& sub)

@@ -1,0 +1,67 @@
+#pragma once
+// The compression-method interface (kvpress's "press" idea, made explicit). A method declares
+// what it needs in `Needs`; the engine computes only that and never asks a method's type.
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kvb {
+
+enum Modality : uint8_t { kText = 0, kImage = 1, kVideo = 2 };
+
+struct Span {  // [begin, end) token range of one image or video frame group
+  int64_t begin = 0, end = 0;
+  uint8_t modality = kImage;
+};
+
+struct ModelGeometry {
+  int64_t layers = 0, q_heads = 0, kv_heads = 0, head_dim = 0;
+};
+
+struct Needs {
+  int64_t window_queries = 0;      // last W post-RoPE queries per layer
+  bool prefill_attention = false;  // column sums of prefill attention [Hq, T], computed in chunks
+  bool decode_hooks = false;       // on_decode after each decode step
+};
+
+struct PrefillInfo {  // per sample, shared by all layers
+  ModelGeometry geometry;
+  int64_t tokens = 0;      // T, the prefill length
+  at::Tensor modality;     // [T] uint8 (Modality); undefined when unknown (all text)
+  std::vector<Span> media;
+};
+
+struct LayerKV {  // one layer after prefill, read-only
+  int64_t layer = 0;
+  at::Tensor keys, values;      // [Hkv, T, D] post-RoPE
+  at::Tensor window_queries;    // [Hq, W, D] or undefined
+  at::Tensor attention_mass;    // [Hq, T] or undefined
+};
+
+struct KeepPlan {
+  at::Tensor keep;     // [Hkv, K] int64 ascending; with `lengths`, row h uses its first lengths[h]
+  at::Tensor lengths;  // [Hkv] int64, undefined when every head keeps K
+  at::Tensor keys, values;  // optional [Hkv, K, D] replacements for the kept slots (merging)
+};
+
+class CompressionMethod {
+ public:
+  static constexpr const char* kKind = "method";
+  virtual ~CompressionMethod() = default;
+
+  virtual Needs needs() const { return {}; }
+  // Per-layer per-head budgets summing to layers * uniform (± layers). Default: uniform.
+  virtual std::vector<int64_t> layer_budgets(const std::vector<LayerKV>& layers, const PrefillInfo& info,
+                                             int64_t uniform) const {
+    (void)info;
+    return std::vector<int64_t>(layers.size(), uniform);
+  }
+  virtual KeepPlan compress(const LayerKV& layer, const PrefillInfo& info, int64_t budget) = 0;
+  // Resolved parameters (defaults filled in) for records and plan files.
+  virtual nlohmann::json params() const = 0;
+};
+
+}  // namespace kvb
