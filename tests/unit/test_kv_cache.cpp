@@ -84,7 +84,7 @@ TEST(KvCache, CompactsRaggedAndAppends) {
   EXPECT_TRUE(at::equal(keys[1][1], at::zeros({3})));
   auto mask = c.valid_mask(0);
   ASSERT_TRUE(mask.defined());
-  EXPECT_TRUE(at::equal(mask, at::tensor({1, 1, 1, 1, 0, 0}, at::kBool).view({2, 3})));
+  EXPECT_TRUE(at::equal(mask, at::tensor({1, 1, 1, 1, 0, 0}, at::kInt).to(at::kBool).view({2, 3})));
   // Decode: each head appends right after its own last token; positions continue from 7.
   auto nk = at::randn({2, 1, 3}), nv = at::randn({2, 1, 3});
   c.append(0, nk, nv);
