@@ -44,17 +44,14 @@ class AdaKV : public CompressionMethod {
     auto scores = snapkv_scores(layer, snap_, w).clone();  // [H, cand]
     const auto floor_n = static_cast<int64_t>(std::floor(alpha_ * static_cast<double>(sel)));
     if (floor_n > 0) {
-      auto own = std::get<1>(at::topk(scores, floor_n, -1));
-      scores.scatter_(1, own, std::numeric_limits<float>::infinity());
+      scores.scatter_(1, top_sorted(scores, floor_n), std::numeric_limits<float>::infinity());
     }
-    auto flat = std::get<1>(at::topk(scores.reshape({-1}), h * sel)).cpu();
+    // Flat indices come back ascending, so each head's positions are already sorted.
+    auto flat = top_sorted(scores.reshape({1, -1}), h * sel)[0].cpu();
     auto head = flat.div(cand, "floor"), pos = flat.remainder(cand);
     std::vector<at::Tensor> rows;
     auto tail = at::arange(cand, t, at::kLong);
-    for (int64_t i = 0; i < h; ++i) {
-      auto mine = std::get<0>(at::sort(pos.masked_select(head == i)));
-      rows.push_back(at::cat({mine, tail}));
-    }
+    for (int64_t i = 0; i < h; ++i) rows.push_back(at::cat({pos.masked_select(head == i), tail}));
     return ragged_plan(rows);
   }
   json params() const override {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "compress/tensor_fmt.h"
 #include "core/error.h"
 
 namespace kvb {
@@ -24,10 +25,20 @@ at::Tensor pool_scores(const at::Tensor& scores, int64_t kernel, const std::stri
 }
 
 at::Tensor top_sorted(const at::Tensor& scores, int64_t k) {
-  KVB_CHECK(k >= 0 && k <= scores.size(-1), "top_sorted: k={} outside [0, {}]", k, scores.size(-1));
-  if (k == 0) return at::empty({scores.size(0), 0}, scores.options().dtype(at::kLong));
-  auto idx = std::get<1>(at::topk(scores, k, -1, true, false));
-  return std::get<0>(at::sort(idx, -1));
+  KVB_CHECK(scores.dim() == 2, "top_sorted: scores must be [H, N], got {}", shape_str(scores));
+  const int64_t h = scores.size(0), n = scores.size(1);
+  KVB_CHECK(k >= 0 && k <= n, "top_sorted: k={} outside [0, {}]", k, n);
+  auto opts = scores.options().dtype(at::kLong);
+  if (k == 0) return at::empty({h, 0}, opts);
+  if (k == n) return at::arange(n, opts).unsqueeze(0).expand({h, n}).contiguous();
+  // Everything above the k-th largest value, then the lowest-index ties: deterministic on any
+  // device (topk's choice among ties is not), and the mask's nonzero() is already ascending.
+  auto kth = std::get<0>(at::kthvalue(scores, n - k + 1, 1, true));
+  auto above = scores > kth;
+  auto tie = scores == kth;
+  auto need = k - above.sum(1, true);
+  auto mask = above | (tie & (tie.cumsum(1) <= need));
+  return at::nonzero(mask).select(1, 1).view({h, k});
 }
 
 KeepPlan keep_last(int64_t heads, int64_t tokens, int64_t count) {

@@ -15,7 +15,8 @@ namespace kvb {
 // "avg" counts the zero padding (torch avg_pool1d default), "max" ignores it.
 at::Tensor pool_scores(const at::Tensor& scores, int64_t kernel, const std::string& pooling);
 
-// [H, k] indices of the k largest entries of each row of [H, N] scores, ascending.
+// [H, k] indices of the k largest entries of each row of [H, N] scores, ascending; among equal
+// scores the lower index wins.
 at::Tensor top_sorted(const at::Tensor& scores, int64_t k);
 
 // Every head keeps the last `count` of `tokens`.
