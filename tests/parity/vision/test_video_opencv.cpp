@@ -7,8 +7,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 
 #include "core/error.h"
+#include "engine/prompt.h"
 #include "vision/video.h"
 
 namespace {
@@ -79,7 +82,20 @@ TEST(VideoOpenCV, MaxFramesAndErrors) {
   EXPECT_EQ(v.frame_indices, (std::vector<int64_t>{0, 5, 10, 15, 21, 26, 31, 36}));
   for (size_t i = 0; i < v.frames.size(); ++i)
     EXPECT_NEAR(v.frames[i].rgb.select(2, 0).to(at::kDouble).mean().item<double>(), red_of(v.frame_indices[i]), 3.0);
+  // The same video handed over as bytes (MediaRef) samples the same frames.
+  std::ifstream f(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  kvb::SampledVideo vb = kvb::load_media_video(kvb::MediaRef{"", bytes, "favor clip 3"}, cfg);
+  EXPECT_EQ(vb.frame_indices, v.frame_indices);
+  ASSERT_EQ(vb.frames.size(), v.frames.size());
+  EXPECT_TRUE(at::equal(vb.frames[3].rgb, v.frames[3].rgb));
   std::remove(path.c_str());
+  try {
+    kvb::load_media_video(kvb::MediaRef{"", "not a video", "favor clip 4"}, cfg);
+    FAIL() << "garbage video accepted";
+  } catch (const kvb::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("favor clip 4"), std::string::npos) << e.what();
+  }
   try {
     kvb::sample_video("/nonexistent/favor/clip_01.mp4", cfg);
     FAIL() << "missing video accepted";
