@@ -35,8 +35,8 @@ class LookM : public CompressionMethod {
     r.get_choice("merge", merge_, merge_rule_names());
     r.get("recent_ratio", recent_ratio_);
     r.finish();
-    KVB_CHECK(recent_ratio_ >= 0 && recent_ratio_ <= 1, "method 'lookm': recent_ratio must be in [0, 1], got {}",
-              recent_ratio_);
+    if (!(recent_ratio_ >= 0 && recent_ratio_ <= 1))
+      throw UsageError(fmt::format("method 'lookm': recent_ratio must be in [0, 1], got {}", recent_ratio_));
     rule_ = parse_merge_rule(merge_);
   }
 

@@ -92,9 +92,10 @@ class Meda : public CompressionMethod {
     r.get("recent_ratio", recent_ratio_);
     r.get("min_ratio", min_ratio_);
     r.finish();
-    KVB_CHECK(recent_ratio_ >= 0 && recent_ratio_ <= 1, "method 'meda': recent_ratio must be in [0, 1], got {}",
-              recent_ratio_);
-    KVB_CHECK(min_ratio_ >= 0 && min_ratio_ <= 1, "method 'meda': min_ratio must be in [0, 1], got {}", min_ratio_);
+    if (!(recent_ratio_ >= 0 && recent_ratio_ <= 1))
+      throw UsageError(fmt::format("method 'meda': recent_ratio must be in [0, 1], got {}", recent_ratio_));
+    if (!(min_ratio_ >= 0 && min_ratio_ <= 1))
+      throw UsageError(fmt::format("method 'meda': min_ratio must be in [0, 1], got {}", min_ratio_));
     rule_ = parse_merge_rule(merge_);
   }
 

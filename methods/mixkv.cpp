@@ -63,8 +63,10 @@ class MixKV : public CompressionMethod {
     r.get("window", window_).get("kernel", kernel_).get_choice("pooling", pooling_, {"avg", "max"});
     r.get("floor_alpha", alpha_);
     r.finish();
-    KVB_CHECK(window_ >= 1 && kernel_ >= 1 && kernel_ % 2 == 1, "method 'mixkv': window >= 1 and an odd kernel");
-    KVB_CHECK(alpha_ >= 0 && alpha_ <= 1, "method 'mixkv': floor_alpha must be in [0, 1], got {}", alpha_);
+    if (window_ < 1 || kernel_ < 1 || kernel_ % 2 == 0)
+      throw UsageError(fmt::format("method 'mixkv': window must be >= 1 and kernel odd, got {} and {}", window_, kernel_));
+    if (!(alpha_ >= 0 && alpha_ <= 1))
+      throw UsageError(fmt::format("method 'mixkv': floor_alpha must be in [0, 1], got {}", alpha_));
   }
 
   Needs needs() const override {
