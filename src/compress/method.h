@@ -25,6 +25,11 @@ struct Needs {
   int64_t window_queries = 0;      // last W post-RoPE queries per layer
   bool prefill_attention = false;  // column sums of prefill attention [Hq, T], computed in chunks
   bool decode_hooks = false;       // on_decode after each decode step
+  // Per-layer statistics over ALL prefill queries (e.g. MEDA's cross-modal attention entropy):
+  // whoever runs the prefill calls summarize_prefill() once per layer with that layer's [Hq, T, D]
+  // post-RoPE queries and stores the result in LayerKV::summary, so all-query tensors never pile
+  // up across layers. A KV dump must then hold all T queries.
+  bool prefill_summary = false;
 };
 
 struct PrefillInfo {  // per sample, shared by all layers
@@ -39,6 +44,7 @@ struct LayerKV {  // one layer after prefill, read-only
   at::Tensor keys, values;      // [Hkv, T, D] post-RoPE
   at::Tensor window_queries;    // [Hq, W, D] or undefined
   at::Tensor attention_mass;    // [Hq, T] or undefined
+  at::Tensor summary;           // summarize_prefill()'s result for this layer, or undefined
 };
 
 struct KeepPlan {
@@ -58,6 +64,14 @@ class CompressionMethod {
                                              int64_t uniform) const {
     (void)info;
     return std::vector<int64_t>(layers.size(), uniform);
+  }
+  // Called per layer during prefill when needs().prefill_summary; `layer` has keys/values (and
+  // whatever else Needs asked for), `queries` = all T post-RoPE queries [Hq, T, D]. Runs before
+  // layer_budgets(); the result goes to LayerKV::summary. Must be deterministic and side-effect free.
+  virtual at::Tensor summarize_prefill(const LayerKV& layer, const at::Tensor& queries,
+                                       const PrefillInfo& info) const {
+    (void)layer, (void)queries, (void)info;
+    return {};
   }
   virtual KeepPlan compress(const LayerKV& layer, const PrefillInfo& info, int64_t budget) = 0;
   // Resolved parameters (defaults filled in) for records and plan files.
