@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/registry.h"
 #include "eval/benchmark.h"
+#include "eval/text_norm.h"
 #include "eval/tsv.h"
 
 namespace kvb {
@@ -28,20 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 
 namespace hrbench {
-
-// Python str.strip() for ASCII whitespace.
-std::string py_strip(const std::string& s) {
-  const char* ws = " \t\n\r\v\f\x1c\x1d\x1e\x1f";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
-
-std::string ascii_lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
 
 // can_infer_option: the answer with .()[],:;!*#{} turned into spaces, split on whitespace; one
 // option letter among the pieces is the answer; none, but a "Z" piece, is "Z" (refusal).
@@ -53,15 +40,8 @@ std::string can_infer_option(const std::string& answer, const std::map<std::stri
   std::string mod = answer;
   for (char& c : mod)
     if (std::string(".()[],:;!*#{}").find(c) != std::string::npos) c = ' ';
-  std::set<std::string> splits;
-  size_t i = 0;
-  while (i < mod.size()) {
-    while (i < mod.size() && std::isspace(static_cast<unsigned char>(mod[i]))) ++i;
-    size_t j = i;
-    while (j < mod.size() && !std::isspace(static_cast<unsigned char>(mod[j]))) ++j;
-    if (j > i) splits.insert(mod.substr(i, j - i));
-    i = j;
-  }
+  const std::vector<std::string> pieces = text::split_ws(mod);
+  const std::set<std::string> splits(pieces.begin(), pieces.end());
   int count = 0;
   std::string first;
   for (const auto& kv : choices)
@@ -76,11 +56,11 @@ std::string can_infer_option(const std::string& answer, const std::map<std::stri
 
 // can_infer_text: exactly one option text (lower-cased) inside the lower-cased answer.
 std::string can_infer_text(const std::string& answer, const std::map<std::string, std::string>& choices) {
-  const std::string a = ascii_lower(answer);
+  const std::string a = text::lower(answer);
   std::string hit;
   int n = 0;
   for (const auto& kv : choices)
-    if (a.find(ascii_lower(kv.second)) != std::string::npos) {
+    if (a.find(text::lower(kv.second)) != std::string::npos) {
       hit = kv.first;
       ++n;
     }
@@ -233,8 +213,8 @@ class HrBench : public Benchmark {
   SampleScore score(const Sample& sample, const std::string& prediction) const override {
     std::map<std::string, std::string> options = sample.meta.at("options").get<std::map<std::string, std::string>>();
     SampleScore s;
-    s.extracted = hrbench::can_infer(hrbench::py_strip(prediction), options);
-    s.score = hrbench::ascii_lower(s.extracted) == hrbench::ascii_lower(sample.answer) ? 1.0 : 0.0;
+    s.extracted = hrbench::can_infer(text::strip(prediction), options);
+    s.score = text::lower(s.extracted) == text::lower(sample.answer) ? 1.0 : 0.0;
     return s;
   }
 
@@ -254,7 +234,7 @@ class HrBench : public Benchmark {
     std::string opts;
     for (const auto& [k, v] : r.options) opts += k + ". " + v + "\n";
     if (cfg_.prompt_style == "lmms_eval")  // hrbench_doc_to_text
-      return hrbench::py_strip(r.question) + "\n" + opts + "Answer the option letter directly.";
+      return text::strip(r.question) + "\n" + opts + "Answer the option letter directly.";
     // ImageMCQDataset.build_prompt (no hint column in HR-Bench)
     std::string p = "Question: " + r.question + "\n";
     if (!r.options.empty()) p += "Options:\n" + opts + "Please select the correct answer from the options above. \n";
