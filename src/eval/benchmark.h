@@ -52,6 +52,9 @@ class Benchmark {
   virtual std::vector<Sample> load(const std::string& data_root) const = 0;
   // Attaches the model's tokenizer (see TokenCodec); benchmarks that count no tokens ignore it.
   virtual void set_tokenizer(TokenCodec codec) { (void)codec; }
+  // Groups the loaded data should hold (MileBench datasets, V* categories): `data check` lists
+  // the ones with no samples as missing. Empty when the benchmark has no fixed list.
+  virtual std::vector<std::string> expected_groups() const { return {}; }
   // Generation length for this benchmark's answers.
   virtual int64_t max_new_tokens() const { return 32; }
   // True when the benchmark scores by option log-likelihood (V*'s official mode): the engine
