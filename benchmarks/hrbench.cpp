@@ -208,6 +208,11 @@ class HrBench : public Benchmark {
     return out;
   }
 
+  std::vector<std::string> expected_groups() const override {
+    std::vector<std::string> g;
+    for (const auto& s : cfg_.splits) g.insert(g.end(), {s + "/single", s + "/cross"});
+    return g;
+  }
   int64_t max_new_tokens() const override { return cfg_.max_new_tokens; }
 
   SampleScore score(const Sample& sample, const std::string& prediction) const override {

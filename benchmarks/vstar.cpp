@@ -98,6 +98,9 @@ class VStar : public Benchmark {
     return out;
   }
 
+  std::vector<std::string> expected_groups() const override {
+    return std::vector<std::string>(std::begin(kCategories), std::end(kCategories));
+  }
   int64_t max_new_tokens() const override { return cfg_.max_new_tokens; }
   bool likelihood_scoring() const override { return cfg_.scoring == "likelihood"; }
 
