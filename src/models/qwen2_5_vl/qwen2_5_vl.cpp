@@ -161,7 +161,13 @@ class QwenBackbone : public Backbone {
   }
 
   std::vector<int64_t> encode_text(const std::string& text) const override { return tok_.encode(text, false); }
-  std::string decode(const std::vector<int64_t>& ids) const override { return tok_.decode(ids, true); }
+  std::string decode(const std::vector<int64_t>& ids) const override {
+    // Ids of the padded embedding rows beyond the tokenizer decode to nothing, as in HF.
+    std::vector<int64_t> known;
+    for (auto id : ids)
+      if (id >= 0 && id < tok_.vocab_size()) known.push_back(id);
+    return tok_.decode(known, true);
+  }
   std::vector<int64_t> stop_ids() const override { return stops_; }
 
   at::Tensor embed(const at::Tensor& ids) const override { return at::embedding(w_.embed, ids); }
