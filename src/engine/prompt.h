@@ -1,6 +1,7 @@
 #pragma once
 // What a benchmark hands the model: chat messages whose content interleaves text and media.
 // Shared by benchmarks (which build it), chat templates (which render it) and the engine.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@ struct MediaRef {
   std::string path;   // a file on disk, or
   std::string bytes;  // the encoded file itself (e.g. base64-decoded from a TSV cell)
   std::string label;  // how errors name it ("hr_bench_4k.tsv row 17")
+  int64_t max_pixels = 0;  // > 0: the benchmark's per-image resolution cap (the processor resizes below it)
 };
 
 struct Segment {

@@ -4,6 +4,8 @@
 // JSON (constructor), read with ConfigReader.
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,13 @@ struct ScoredRecord {  // what aggregate() sees per sample
   nlohmann::json meta;
 };
 
+// The model's text tokenizer, for benchmarks whose official prompt building counts tokens
+// (MileBench's left truncation of the context). The runner attaches it before load().
+struct TokenCodec {
+  std::function<std::vector<int64_t>(const std::string&)> encode;  // without special tokens
+  std::function<std::string(const std::vector<int64_t>&)> decode;
+};
+
 class Benchmark {
  public:
   static constexpr const char* kKind = "benchmark";
@@ -41,6 +50,11 @@ class Benchmark {
   // Reads the dataset as published under `data_root`. Malformed rows become Samples with
   // `error` set (the rest still run); a missing/unreadable root throws kvb::Error.
   virtual std::vector<Sample> load(const std::string& data_root) const = 0;
+  // Attaches the model's tokenizer (see TokenCodec); benchmarks that count no tokens ignore it.
+  virtual void set_tokenizer(TokenCodec codec) { (void)codec; }
+  // Groups the loaded data should hold (MileBench datasets, V* categories): `data check` lists
+  // the ones with no samples as missing. Empty when the benchmark has no fixed list.
+  virtual std::vector<std::string> expected_groups() const { return {}; }
   // Generation length for this benchmark's answers.
   virtual int64_t max_new_tokens() const { return 32; }
   // True when the benchmark scores by option log-likelihood (V*'s official mode): the engine

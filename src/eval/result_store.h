@@ -1,0 +1,61 @@
+#pragma once
+// The result store: one append-only jsonl file per (experiment, model, cell, benchmark[, shard]),
+// results/<experiment>/<model>/<cell>/<benchmark>[.shard<i>of<n>].jsonl, plus run.json.
+// Each record is written with a single write() of one full line, so a process killed at any
+// moment leaves every earlier record intact and at most one incomplete last line; the reader
+// drops that line with a warning and the writer cuts it off before appending.
+#include <nlohmann/json.hpp>
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace kvb {
+
+struct ResultPath {
+  std::string root = "results", experiment, model, cell, benchmark;
+  int shard = 0, shards = 1;  // shards > 1: this process writes slice `shard` (0-based)
+  std::string dir() const;    // root/experiment/model/cell
+  std::string file() const;   // dir()/benchmark.jsonl or dir()/benchmark.shard<i+1>of<n>.jsonl
+};
+
+// Turns free text (a model folder name, a parameter value) into one safe path component.
+std::string path_component(const std::string& text);
+
+// Records of one jsonl file. A broken last line (a killed writer) is dropped with a warning; a
+// broken line elsewhere is an error naming the file and line. A missing file reads as empty.
+std::vector<nlohmann::json> read_records(const std::string& path);
+// Records of every <benchmark>*.jsonl in `dir` (all shards), in file-name order.
+std::vector<nlohmann::json> read_benchmark_records(const std::string& dir, const std::string& benchmark);
+
+class ResultWriter {
+ public:
+  // Creates the folders, takes an exclusive lock on the file (a second writer is an error) and
+  // cuts off an incomplete last line. `durable`: fdatasync after every record.
+  explicit ResultWriter(std::string path, bool durable = true);
+  ~ResultWriter();
+  ResultWriter(const ResultWriter&) = delete;
+  ResultWriter& operator=(const ResultWriter&) = delete;
+
+  // Appends `record` (an object with a string "id") as one line.
+  void append(const nlohmann::json& record);
+  // Sample ids already recorded (in the file when opened, or appended since): a rerun skips them.
+  const std::set<std::string>& done_ids() const { return done_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool durable_;
+  std::set<std::string> done_;
+};
+
+// Versions and provenance for run.json: kvbench version, git commit, torch, compiler, host,
+// threads, CUDA availability, UTC time.
+nlohmann::json provenance();
+// Writes root/experiment/run.json atomically (resolved config + provenance + `extra`) and appends
+// the same object as one line to root/experiment/runs.jsonl, the history of every invocation.
+void write_run_json(const std::string& experiment_dir, const nlohmann::json& resolved_config,
+                    const nlohmann::json& extra = nlohmann::json::object());
+
+}  // namespace kvb
