@@ -32,6 +32,8 @@ class Engine : public Model {
   ModelGeometry geometry() const override { return bb_->geometry(); }
   std::string family() const override { return bb_->family(); }
   nlohmann::json describe() const override { return desc_; }
+  std::vector<int64_t> encode_text(const std::string& text) const override { return bb_->encode_text(text); }
+  std::string decode_text(const std::vector<int64_t>& ids) const override { return bb_->decode(ids); }
 
   PrefillCapture capture_prefill(const std::vector<Message>& messages, const Needs& needs) override {
     const PreparedPrompt p = bb_->prepare(messages);
