@@ -119,7 +119,11 @@ class MileBench : public Benchmark {
         doc = read_json_file(file.string());
       } catch (const Error& e) {
         if (!all) throw;
+        // One failed sample keeps the broken file visible in runs and in `data check`.
         spdlog::error("MileBench: skipping dataset {}: {}", name, e.what());
+        Sample broken;
+        broken.id = name + "/" + name + ".json", broken.group = name, broken.error = e.what();
+        out.push_back(std::move(broken));
         continue;
       }
       load_dataset(name, doc, file, out);

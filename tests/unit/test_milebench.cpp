@@ -130,7 +130,8 @@ TEST(MileBench, TruncationUsesAttachedTokenizer) {
 TEST(MileBench, MalformedSamplesFailAloneAndAllSkipsMissing) {
   auto samples = make({{"datasets", {"all"}}})->load(kRoot);  // ObjectShuffle.json is broken JSON
   auto m = by_id(samples);
-  EXPECT_EQ(samples.size(), 8u);
+  EXPECT_EQ(samples.size(), 9u);
+  EXPECT_NE(m.at("ObjectShuffle/ObjectShuffle.json").error.find("invalid JSON"), std::string::npos);
   EXPECT_NE(m.at("ActionSequence/1").error.find("missing image"), std::string::npos) << m.at("ActionSequence/1").error;
   EXPECT_NE(m.at("ActionSequence/1").error.find("as_1_missing.png"), std::string::npos);
   EXPECT_NE(m.at("ActionSequence/2").error.find("not one of choice_list"), std::string::npos)

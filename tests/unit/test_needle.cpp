@@ -1,0 +1,127 @@
+// The synthetic needle benchmark: seeded determinism, haystack sizes, needle placement and the
+// exact-match rule (MileBench's needle rule on normalised answers).
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "core/registry.h"
+#include "eval/benchmark.h"
+#include "eval/text_norm.h"
+#include "vision/image.h"
+
+namespace {
+std::unique_ptr<kvb::Benchmark> make(const nlohmann::json& cfg) {
+  return kvb::Registry<kvb::Benchmark>::instance().create("needle", cfg);
+}
+std::string all_text(const kvb::Sample& s) {
+  std::string t;
+  for (const auto& seg : s.messages.at(0).content)
+    if (seg.kind == kvb::Segment::Kind::Text) t += seg.text;
+  return t;
+}
+std::vector<const kvb::MediaRef*> images(const kvb::Sample& s) {
+  std::vector<const kvb::MediaRef*> out;
+  for (const auto& seg : s.messages.at(0).content)
+    if (seg.kind == kvb::Segment::Kind::Image) out.push_back(&seg.media);
+  return out;
+}
+size_t count(const std::string& hay, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+  return n;
+}
+}  // namespace
+
+TEST(Needle, SameSeedSameSamplesOtherSeedOthers) {
+  nlohmann::json cfg = {{"samples", 3}, {"images", 2}, {"image_size", 48}, {"seed", 11}};
+  auto a = make(cfg)->load(""), b = make(cfg)->load("ignored");
+  ASSERT_EQ(a.size(), 3u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].id, b[i].id);
+    EXPECT_EQ(a[i].answer, b[i].answer);
+    EXPECT_EQ(all_text(a[i]), all_text(b[i]));
+    auto ia = images(a[i]), ib = images(b[i]);
+    ASSERT_EQ(ia.size(), ib.size());
+    for (size_t k = 0; k < ia.size(); ++k) EXPECT_EQ(ia[k]->bytes, ib[k]->bytes) << a[i].id << " image " << k;
+  }
+  cfg["seed"] = 12;
+  auto c = make(cfg)->load("");
+  EXPECT_NE(all_text(a[0]), all_text(c[0]));
+  // Sample i does not depend on how many samples are drawn.
+  cfg["seed"] = 11, cfg["samples"] = 1;
+  EXPECT_EQ(all_text(make(cfg)->load("")[0]), all_text(a[0]));
+}
+
+TEST(Needle, TextNeedleAppearsOnceAndSizesFollowConfig) {
+  for (int64_t tokens : {301, 1000, 16000}) {
+    auto s = make({{"samples", 1}, {"needle_in", "text"}, {"images", 0}, {"min_tokens", tokens}, {"max_tokens", tokens}})
+                 ->load("")[0];
+    const std::string t = all_text(s);
+    EXPECT_EQ(s.group, "text");
+    EXPECT_EQ(s.answer.size(), 4u);
+    EXPECT_EQ(count(t, "The secret code is " + s.answer + "."), 1u);
+    EXPECT_EQ(count(t, s.answer), 1u);
+    // Filler words: at least tokens * 3/4, and less than one sentence (<= 14 words) more; the
+    // instruction (15 words), question (11) and needle sentence (5) come on top.
+    const int64_t words = static_cast<int64_t>(kvb::text::split_ws(t).size()) - 15 - 11 - 5;
+    EXPECT_GE(words * 4, tokens * 3) << tokens;
+    EXPECT_LT(words * 4, tokens * 3 + 14 * 4) << tokens;
+  }
+}
+
+TEST(Needle, ImageNeedleOrClearErrorWithoutOpenCV) {
+#ifdef KVB_WITH_OPENCV
+  auto samples = make({{"samples", 2}, {"needle_in", "image"}, {"images", 3}, {"image_size", 64}})->load("");
+  for (const auto& s : samples) {
+    EXPECT_EQ(s.group, "image");
+    EXPECT_EQ(count(all_text(s), "secret code is"), 0u);
+    EXPECT_EQ(count(all_text(s), s.answer), 0u);
+    auto imgs = images(s);
+    ASSERT_EQ(imgs.size(), 3u);
+    for (const auto* m : imgs) {
+      kvb::Image im = kvb::decode_image_bytes(m->bytes, m->label);
+      EXPECT_EQ(im.height(), 64);
+      EXPECT_EQ(im.width(), 64);
+    }
+  }
+  // Mixed: even samples hide the code in text, odd ones in an image.
+  auto mixed = make({{"samples", 4}})->load("");
+  EXPECT_EQ(mixed[0].group, "text");
+  EXPECT_EQ(mixed[1].group, "image");
+  EXPECT_EQ(images(mixed[2]).size(), 2u);
+#else
+  EXPECT_THROW(make({{"needle_in", "image"}}), kvb::UsageError);
+  auto s = make({{"samples", 2}})->load("");
+  EXPECT_TRUE(images(s[1]).empty());
+  EXPECT_EQ(s[1].group, "text");
+#endif
+}
+
+TEST(Needle, ExactMatchScoring) {
+  auto word = make({{"samples", 1}, {"needle_in", "text"}});
+  auto s = word->load("")[0];
+  const std::string code = s.answer;
+  EXPECT_EQ(word->score(s, code).score, 1);
+  EXPECT_EQ(word->score(s, "The secret code is " + code + ".").score, 1);
+  EXPECT_EQ(word->score(s, code + "5").score, 0);
+  EXPECT_EQ(word->score(s, "").score, 0);
+  auto exact = make({{"samples", 1}, {"needle_in", "text"}, {"match", "exact"}});
+  EXPECT_EQ(exact->score(s, " " + code + ".").score, 1);
+  EXPECT_EQ(exact->score(s, "Code: " + code).score, 0);
+}
+
+TEST(Needle, ConfigErrorsAndAggregate) {
+  EXPECT_THROW(make({{"min_tokens", 900}, {"max_tokens", 800}}), kvb::UsageError);
+  EXPECT_THROW(make({{"haystack", 1}}), kvb::UsageError);
+  EXPECT_THROW(make({{"needle_in", "audio"}}), kvb::UsageError);
+  auto b = make({});
+  std::vector<kvb::ScoredRecord> rs(4);
+  rs[0].group = "text", rs[0].score = 1;
+  rs[1].group = "text", rs[1].score = 0;
+  rs[2].group = "image", rs[2].score = 1;
+  rs[3].group = "image", rs[3].failed = true;
+  auto a = b->aggregate(rs);
+  EXPECT_DOUBLE_EQ(a["overall"].get<double>(), 100.0 * 2 / 3);
+  EXPECT_DOUBLE_EQ(a["groups"]["text"].get<double>(), 50);
+  EXPECT_DOUBLE_EQ(a["groups"]["image"].get<double>(), 100);
+  EXPECT_EQ(a["failed"], 1);
+}
