@@ -68,7 +68,8 @@ class Engine : public Model {
               r.layer_budgets.size(), L);
     for (int64_t l = 0; l < L; ++l) {
       const KeepPlan plan = method.compress(pre.layers[l], info, r.layer_budgets[l]);
-      cache.apply(l, plan);
+      // The heads together keep B_l each (AdaKV moves slots between heads, not the total).
+      cache.apply(l, plan, std::min(r.layer_budgets[l], T) * geometry().kv_heads);
     }
     pre.layers.clear();  // the prefill tensors are no longer needed; the cache holds what is kept
     r.kv_bytes_after = cache.bytes();
