@@ -1,0 +1,110 @@
+// `kvbench compress` through the real binary: the plan JSON equals the library's plan for the
+// same tensors, needs are derived from the stored queries, and bad input fails clearly.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "compress/offline.h"
+#include "core/registry.h"
+#include "core/safetensors.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Exit {
+  int code;
+  std::string err;
+};
+
+Exit kvbench(const std::string& args) {
+  const auto err = fs::temp_directory_path() / ("kvb_compress_" + std::to_string(::getpid()) + ".err");
+  const int status = std::system((std::string(KVB_BINARY) + " " + args + " 2>" + err.string()).c_str());
+  std::ifstream f(err);
+  std::string text((std::istreambuf_iterator<char>(f)), {});
+  fs::remove(err);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+}
+
+struct Dump {
+  std::string path;
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+};
+
+Dump make_dump(bool with_queries) {
+  at::manual_seed(41);
+  Dump d{(fs::temp_directory_path() / ("kvb_compress_" + std::to_string(::getpid()) + ".safetensors")).string(), {}};
+  const int64_t t = 37;
+  for (int l = 0; l < 3; ++l) {
+    const auto p = "layers." + std::to_string(l) + ".";
+    d.tensors.push_back({p + "keys", at::randn({2, t, 8})});
+    d.tensors.push_back({p + "values", at::randn({2, t, 8})});
+    if (with_queries) d.tensors.push_back({p + "queries", at::randn({4, 11, 8})});
+  }
+  auto mod = at::zeros({t}, at::kByte);
+  mod.narrow(0, 5, 20).fill_(1);
+  d.tensors.push_back({"modality", mod});
+  kvb::write_safetensors(d.path, d.tensors);
+  return d;
+}
+
+}  // namespace
+
+TEST(CliCompress, PlanMatchesLibrary) {
+  auto dump = make_dump(true);
+  const auto out = dump.path + ".json";
+  for (const char* method : {"snapkv", "h2o", "flashcache", "adakv"}) {
+    SCOPED_TRACE(method);
+    auto e = kvbench(std::string("-q compress --kv ") + dump.path + " --method " + method +
+                     " --ratio 0.3 --set window=8 --out " + out);
+    if (std::string(method) != "snapkv" && std::string(method) != "adakv") {
+      EXPECT_EQ(e.code, 2) << e.err;  // window is not a key of h2o / flashcache
+      EXPECT_NE(e.err.find("window"), std::string::npos) << e.err;
+      e = kvbench(std::string("-q compress --kv ") + dump.path + " --method " + method + " --ratio 0.3 --out " + out);
+    }
+    ASSERT_EQ(e.code, 0) << e.err;
+    std::ifstream f(out);
+    auto got = nlohmann::json::parse(f);
+    // The same computation through the library.
+    nlohmann::json cfg = nlohmann::json::object();
+    if (std::string(method) == "snapkv" || std::string(method) == "adakv") cfg["window"] = 8;
+    auto m = kvb::Registry<kvb::CompressionMethod>::instance().create(method, cfg);
+    auto p = kvb::read_kv_file(dump.path);
+    kvb::prepare_needs(p, *m, method, dump.path);
+    auto want = kvb::plans_to_json(kvb::compress_all(*m, p, 0.3, method), *m, method, 0.3);
+    EXPECT_EQ(got, want);
+    ASSERT_EQ(got["layers"].size(), 3u);
+    EXPECT_EQ(got["layers"][0]["keep"].size(), 2u);
+    EXPECT_EQ(got["method"], method);
+  }
+  fs::remove(out);
+  fs::remove(dump.path);
+}
+
+TEST(CliCompress, ClearErrors) {
+  auto dump = make_dump(false);
+  auto e = kvbench("compress --kv " + dump.path + " --method snapkv --ratio 0.5");
+  EXPECT_EQ(e.code, 1);
+  EXPECT_NE(e.err.find("method 'snapkv' needs post-RoPE queries"), std::string::npos) << e.err;
+  EXPECT_NE(e.err.find("layers.0.queries"), std::string::npos) << e.err;
+  e = kvbench("compress --kv " + dump.path + " --method flashcache --ratio 1.5");
+  EXPECT_EQ(e.code, 2);
+  EXPECT_NE(e.err.find("ratio"), std::string::npos) << e.err;
+  e = kvbench("compress --kv " + dump.path + " --method nosuch --ratio 0.5");
+  EXPECT_EQ(e.code, 2);
+  EXPECT_NE(e.err.find("unknown method 'nosuch'"), std::string::npos) << e.err;
+  // Values missing for a layer: the error names the file and the tensor.
+  auto broken = dump.tensors;
+  broken.erase(std::remove_if(broken.begin(), broken.end(), [](auto& p) { return p.first == "layers.1.values"; }),
+               broken.end());
+  kvb::write_safetensors(dump.path, broken);
+  e = kvbench("compress --kv " + dump.path + " --method streaming_llm --ratio 0.5");
+  EXPECT_EQ(e.code, 1);
+  EXPECT_NE(e.err.find("layers.1.values"), std::string::npos) << e.err;
+  EXPECT_NE(e.err.find(dump.path), std::string::npos) << e.err;
+  fs::remove(dump.path);
+}
