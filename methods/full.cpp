@@ -9,6 +9,13 @@ namespace {
 class Full : public CompressionMethod {
  public:
   explicit Full(const json& cfg) { ConfigReader(cfg, "method 'full'").finish(); }
+  // Full ignores the ratio: its budget is every token, so the records report what is kept.
+  std::vector<int64_t> layer_budgets(const std::vector<LayerKV>& layers, const PrefillInfo&,
+                                     int64_t) const override {
+    std::vector<int64_t> out;
+    for (const auto& l : layers) out.push_back(l.keys.size(1));
+    return out;
+  }
   KeepPlan compress(const LayerKV& layer, const PrefillInfo&, int64_t) override {
     const int64_t h = layer.keys.size(0), t = layer.keys.size(1);
     return {at::arange(t, at::kLong).unsqueeze(0).expand({h, t}).contiguous(), {}, {}, {}};

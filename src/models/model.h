@@ -23,7 +23,7 @@ struct PreparedPrompt {
   at::Tensor positions;       // [R, T] int64 RoPE positions (R = 3 for M-RoPE, 1 for 1-D)
   int64_t next_position = 0;  // position of the first token after the prompt
   at::Tensor modality;        // [T] uint8 (Modality)
-  std::vector<Span> media;    // one span per image / per video
+  std::vector<Span> media;    // one span per image / per video frame group (temporal grid step)
   double vision_ms = 0;       // preprocessing + vision tower
 };
 
@@ -65,7 +65,9 @@ class ModelFamily {
   virtual std::unique_ptr<Backbone> load(const std::string& dir, const nlohmann::json& options,
                                          const at::TensorOptions& tensor_options) const = 0;
   // Writes a random checkpoint with the real config keys, tensor names and tokenizer files.
-  virtual void make_tiny(const std::string& out_dir, uint64_t seed) const = 0;
+  // `options`: family keys picking the geometry (qwen2_5_vl: {"geometry": "tiny"|"7b"|"3b",
+  // "layers": N, "vision_depth": N}); empty = the tiny test model.
+  virtual void make_tiny(const std::string& out_dir, uint64_t seed, const nlohmann::json& options) const = 0;
 };
 
 }  // namespace kvb

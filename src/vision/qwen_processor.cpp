@@ -47,6 +47,11 @@ QwenProcessorConfig QwenProcessorConfig::from_json(const json& j, const std::str
       .get("processor_class", ignored)
       .get("feature_extractor_type", ignored)
       .get("video_processor_type", ignored);
+  // Written by newer transformers (fast processors); no effect on this computation.
+  json unused;
+  for (const char* k : {"data_format", "input_data_format", "device", "return_tensors", "disable_grouping",
+                        "default_to_square", "crop_size", "do_center_crop", "do_pad"})
+    r.get(k, unused);
   r.finish();
   // transformers: `size` holds {shortest_edge, longest_edge} in pixels; explicit
   // min_pixels/max_pixels override it.

@@ -4,10 +4,16 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/error.h"
+#include "engine/prompt.h"
 #include "vision/resize.h"
 
 namespace kvb {
@@ -136,6 +142,32 @@ VisionInput preprocess_video(const SampledVideo& video, const QwenProcessorConfi
   VisionInput out = patchify_frames(frames, cfg);
   out.second_per_grid_t = static_cast<double>(cfg.temporal_patch_size) / video.sample_fps;
   return out;
+}
+
+SampledVideo load_media_video(const MediaRef& media, const VideoSamplingConfig& cfg) {
+  const std::string label = media.label.empty() ? (media.path.empty() ? "video bytes" : media.path) : media.label;
+  try {
+    if (media.bytes.empty()) {
+      KVB_CHECK(!media.path.empty(), "video has neither a path nor bytes");
+      return sample_video(media.path, cfg);
+    }
+    static std::atomic<int> counter{0};
+    const auto tmp = std::filesystem::temp_directory_path() /
+                     fmt::format("kvb_video_{}_{}.bin", static_cast<long>(::getpid()), counter++);
+    {
+      std::ofstream f(tmp, std::ios::binary);
+      KVB_CHECK(f.write(media.bytes.data(), static_cast<std::streamsize>(media.bytes.size())),
+                "cannot write temporary file {}", tmp.string());
+    }
+    struct Remove {
+      std::filesystem::path p;
+      ~Remove() { std::error_code ec; std::filesystem::remove(p, ec); }
+    } remove{tmp};
+    return sample_video(tmp.string(), cfg);
+  } catch (const Error& e) {
+    if (media.label.empty()) throw;
+    throw Error(fmt::format("{}: {}", label, e.what()));
+  }
 }
 
 #ifndef KVB_WITH_OPENCV

@@ -57,6 +57,10 @@ std::vector<Image> resize_video_frames(const std::vector<Image>& frames, const V
 // Decodes `path`, samples and resizes frames. Errors name the file.
 SampledVideo sample_video(const std::string& path, const VideoSamplingConfig& cfg);
 
+// A MediaRef's video: `path`, or `bytes` (written to a temporary file for the decoder).
+// Errors are prefixed with `label` when set.
+SampledVideo load_media_video(const MediaRef& media, const VideoSamplingConfig& cfg);
+
 // Frames -> pixel_values/video_grid_thw with second_per_grid_t = temporal_patch_size /
 // sample_fps (Qwen2_5_VLProcessor's second_per_grid_ts).
 VisionInput preprocess_video(const SampledVideo& video, const QwenProcessorConfig& cfg);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 
 #include "core/error.h"
 #include "vision/video.h"
@@ -46,6 +47,7 @@ int64_t count_frames(const std::string& path) {
 
 SampledVideo sample_video(const std::string& path, const VideoSamplingConfig& cfg) {
   SampledVideo v;
+  KVB_CHECK(std::ifstream(path).good(), "{}: cannot open video file", path);
   {
     cv::VideoCapture cap(path);
     KVB_CHECK(cap.isOpened(), "{}: cannot open video (missing file or unsupported codec)", path);

@@ -1,0 +1,74 @@
+// adakv (Feng et al. 2024): a layer's B*Hkv selectable slots go to the best tokens of all kv
+// heads together, so concentrated heads give budget to dispersed ones; each head is guaranteed
+// floor(floor_alpha * (B - W)) of its own best tokens (the safeguard). The window W is kept
+// in every head, as in SnapKV.
+#include <cmath>
+#include <limits>
+
+#include "compress/selection.h"
+#include "compress/snapkv_score.h"
+#include "core/config.h"
+#include "core/registry.h"
+
+namespace kvb {
+namespace {
+
+class AdaKV : public CompressionMethod {
+ public:
+  explicit AdaKV(const json& cfg) {
+    ConfigReader r(cfg, "method 'adakv'");
+    snap_.read(r);
+    r.get_choice("base", base_, {"snapkv", "pyramidkv"}).get("floor_alpha", alpha_).get("beta", beta_);
+    r.finish();
+    if (!(alpha_ >= 0.0 && alpha_ <= 1.0))
+      throw UsageError(fmt::format("method 'adakv': floor_alpha must be in [0, 1], got {}", alpha_));
+    if (beta_ < 1) throw UsageError(fmt::format("method 'adakv': beta must be >= 1, got {}", beta_));
+  }
+  Needs needs() const override {
+    Needs n;
+    n.window_queries = snap_.window;
+    return n;
+  }
+  std::vector<int64_t> layer_budgets(const std::vector<LayerKV>& layers, const PrefillInfo& info,
+                                     int64_t uniform) const override {
+    if (base_ != "pyramidkv" || layers.empty())
+      return CompressionMethod::layer_budgets(layers, info, uniform);
+    const int64_t w = snap_.effective_window(layers[0], "adakv");
+    return pyramid_budgets(static_cast<int64_t>(layers.size()), layers[0].keys.size(1), w, uniform, beta_);
+  }
+  KeepPlan compress(const LayerKV& layer, const PrefillInfo&, int64_t budget) override {
+    const int64_t h = layer.keys.size(0), t = layer.keys.size(1);
+    const int64_t w = snap_.effective_window(layer, "adakv");
+    if (budget <= w) return keep_last(h, t, budget);
+    const int64_t cand = t - w, sel = budget - w;
+    auto scores = snapkv_scores(layer, snap_, w).clone();  // [H, cand]
+    const auto floor_n = static_cast<int64_t>(std::floor(alpha_ * static_cast<double>(sel)));
+    if (floor_n > 0) {
+      scores.scatter_(1, top_sorted(scores, floor_n), std::numeric_limits<float>::infinity());
+    }
+    // Flat indices come back ascending, so each head's positions are already sorted.
+    auto flat = top_sorted(scores.reshape({1, -1}), h * sel)[0].cpu();
+    auto head = flat.div(cand, "floor"), pos = flat.remainder(cand);
+    std::vector<at::Tensor> rows;
+    auto tail = at::arange(cand, t, at::kLong);
+    for (int64_t i = 0; i < h; ++i) rows.push_back(at::cat({pos.masked_select(head == i), tail}));
+    return ragged_plan(rows);
+  }
+  json params() const override {
+    auto j = snap_.to_json();
+    j["base"] = base_;
+    j["floor_alpha"] = alpha_;
+    j["beta"] = beta_;
+    return j;
+  }
+
+ private:
+  SnapConfig snap_;
+  std::string base_ = "snapkv";
+  double alpha_ = 0.2;
+  int64_t beta_ = 20;
+};
+
+}  // namespace
+KVB_REGISTER(CompressionMethod, AdaKV, "adakv", "head-adaptive budgets over SnapKV scores with a floor (AdaKV)");
+}  // namespace kvb

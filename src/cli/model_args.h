@@ -1,0 +1,53 @@
+#pragma once
+// Command-line options shared by the commands that run a model on one prompt (generate,
+// dump-kv): the model folder, load options, media files and the prompt text.
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "core/config.h"
+#include "engine/prompt.h"
+
+namespace kvb::cli {
+
+struct ModelArgs {
+  std::string model, prompt, system, dtype, device;
+  std::vector<std::string> images, videos, options;
+  int64_t prefill_chunk = -1;
+
+  void add_to(CLI::App& sub) {
+    sub.add_option("--model", model, "Hugging Face model folder")->required();
+    sub.add_option("--image", images, "image file (repeatable; placed before the prompt text)");
+    sub.add_option("--video", videos, "video file (repeatable; placed after the images)");
+    sub.add_option("--prompt", prompt, "user text")->required();
+    sub.add_option("--system", system, "system message (default: the chat template's)");
+    sub.add_option("--dtype", dtype, "float32 | bfloat16 | float16 (default: float32 on CPU)");
+    sub.add_option("--device", device, "cpu | cuda | cuda:N (default cpu)");
+    sub.add_option("--prefill-chunk", prefill_chunk, "prefill chunk in tokens (0 = one shot; default 2048)");
+    sub.add_option("--model-option", options, "model load option key=value (e.g. max_pixels=401408, video.fps=1)");
+  }
+
+  nlohmann::json load_options() const {
+    nlohmann::json o = nlohmann::json::object();
+    if (!dtype.empty()) o["dtype"] = dtype;
+    if (!device.empty()) o["device"] = device;
+    if (prefill_chunk >= 0) o["prefill_chunk"] = prefill_chunk;
+    apply_overrides(o, options, "--model-option");
+    return o;
+  }
+
+  std::vector<Message> messages() const {
+    std::vector<Message> m;
+    if (!system.empty()) m.push_back({"system", {text_segment(system)}});
+    Message user{"user", {}};
+    for (const auto& f : images) user.content.push_back(image_segment({f, "", f}));
+    for (const auto& f : videos) user.content.push_back(video_segment({f, "", f}));
+    user.content.push_back(text_segment(prompt));
+    m.push_back(std::move(user));
+    return m;
+  }
+};
+
+}  // namespace kvb::cli

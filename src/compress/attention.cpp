@@ -1,0 +1,56 @@
+#include "compress/attention.h"
+
+#include <cmath>
+#include <limits>
+
+#include "compress/tensor_fmt.h"
+#include "core/error.h"
+
+namespace kvb {
+
+at::Tensor attention_probs(const at::Tensor& keys, const at::Tensor& queries, int64_t first) {
+  KVB_CHECK(keys.dim() == 3 && queries.dim() == 3 && keys.size(2) == queries.size(2),
+            "attention: keys {} and queries {} must be [Hkv, T, D] and [Hq, Tq, D]", shape_str(keys),
+            shape_str(queries));
+  const int64_t hkv = keys.size(0), t = keys.size(1), d = keys.size(2);
+  const int64_t hq = queries.size(0), tq = queries.size(1);
+  KVB_CHECK(hq % hkv == 0, "attention: {} query heads are not a multiple of {} kv heads", hq, hkv);
+  if (first < 0) first = t - tq;
+  KVB_CHECK(first >= 0 && first + tq <= t, "attention: queries at [{}, {}) outside {} keys", first,
+            first + tq, t);
+  const int64_t g = hq / hkv;
+  // Grouping the q heads of one kv head into one matrix avoids materialising repeated keys.
+  auto q = queries.to(at::kFloat).reshape({hkv, g * tq, d});
+  auto k = keys.to(at::kFloat);
+  auto logits = at::bmm(q, k.transpose(1, 2)).mul_(1.0 / std::sqrt(static_cast<double>(d)));
+  logits = logits.view({hq, tq, t});
+  auto pos = at::arange(first, first + tq, keys.options().dtype(at::kLong)).unsqueeze(1);
+  auto col = at::arange(t, keys.options().dtype(at::kLong)).unsqueeze(0);
+  logits.masked_fill_((col > pos).unsqueeze(0), -std::numeric_limits<float>::infinity());
+  return at::softmax(logits, -1);
+}
+
+at::Tensor attention_mass(const at::Tensor& keys, const at::Tensor& queries, int64_t first,
+                          int64_t chunk) {
+  const int64_t t = keys.size(1), tq = queries.size(1);
+  if (first < 0) first = t - tq;
+  KVB_CHECK(chunk >= 1, "attention_mass: chunk must be >= 1");
+  auto mass = at::zeros({queries.size(0), t}, keys.options().dtype(at::kFloat));
+  for (int64_t s = 0; s < tq; s += chunk) {
+    const int64_t n = std::min(chunk, tq - s);
+    mass += attention_probs(keys, queries.narrow(1, s, n), first + s).sum(1);
+  }
+  return mass;
+}
+
+at::Tensor kv_head_mean(const at::Tensor& per_q_head, int64_t kv_heads) {
+  const int64_t hq = per_q_head.size(0);
+  KVB_CHECK(kv_heads >= 1 && hq % kv_heads == 0, "kv_head_mean: {} q heads, {} kv heads", hq,
+            kv_heads);
+  auto sizes = per_q_head.sizes().vec();
+  sizes[0] = hq / kv_heads;
+  sizes.insert(sizes.begin(), kv_heads);
+  return per_q_head.reshape(sizes).mean(1);
+}
+
+}  // namespace kvb

@@ -1,0 +1,126 @@
+#include "compress/frequency.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "compress/dct.h"
+#include "compress/selection.h"
+#include "compress/tensor_fmt.h"
+#include "core/error.h"
+
+namespace kvb {
+
+int64_t lowpass_cutoff(double gamma, int64_t tokens) {
+  const auto w = static_cast<int64_t>(std::ceil(gamma * static_cast<double>(tokens) - 1e-9));
+  return std::min(tokens, std::max<int64_t>(1, w));
+}
+
+namespace {
+
+// Reused scratch (per thread) so each layer does not page-fault fresh buffers.
+at::Tensor& scratch(int slot, at::IntArrayRef sizes) {
+  thread_local at::Tensor buf[2];
+  auto& b = buf[slot];
+  const int64_t n = sizes[0] * sizes[1] * sizes[2];
+  if (!b.defined() || b.numel() < n) b = at::empty({n}, at::kFloat);
+  thread_local at::Tensor view[2];
+  view[slot] = b.narrow(0, 0, n).view(sizes);
+  return view[slot];
+}
+
+// Adds mean_d r^2 (unnormalised residual) into dev; returns (high energy, total energy) in the
+// orthonormal scale.
+std::pair<double, double> residual_into(const at::Tensor& x, int64_t omega, float* dev) {
+  auto in = x.to(at::kFloat).contiguous();
+  const int64_t h = in.size(0), t = in.size(1), c = in.size(2);
+  auto& y = scratch(0, in.sizes());
+  auto& r = scratch(1, in.sizes());
+  if (reinterpret_cast<uintptr_t>(in.data_ptr<float>()) % 64 != 0) in = in.clone();
+  dct_raw(in, y, DctKind::kII);
+  float* yp = y.data_ptr<float>();
+  for (int64_t i = 0; i < h; ++i) std::memset(yp + i * t * c, 0, sizeof(float) * omega * c);
+  dct_raw(y, r, DctKind::kIII);
+  // kIII(kII(x)) = 2T x: the residual is r / 2T, so mean_d residual^2 = sum_d r^2 / (c (2T)^2).
+  const double scale = 1.0 / (static_cast<double>(c) * 4.0 * static_cast<double>(t) * static_cast<double>(t));
+  const float* rp = r.data_ptr<float>();
+  const float* xp = in.data_ptr<float>();
+  double high = 0.0, total = 0.0;
+  for (int64_t row = 0; row < h * t; ++row) {
+    float s = 0.f, e = 0.f;
+    const float* a = rp + row * c;
+    const float* b = xp + row * c;
+    for (int64_t d = 0; d < c; ++d) {
+      s += a[d] * a[d];
+      e += b[d] * b[d];
+    }
+    const double m = static_cast<double>(s) * scale;
+    dev[row] += static_cast<float>(m);
+    high += m * static_cast<double>(c);  // Parseval: residual energy = high-band energy
+    total += static_cast<double>(e);
+  }
+  return {high, total};
+}
+
+}  // namespace
+
+OutlierScores outlier_scores(const at::Tensor& keys, const at::Tensor& values, int64_t omega) {
+  KVB_CHECK(keys.dim() == 3 && keys.sizes() == values.sizes(),
+            "flashcache: keys {} and values {} must both be [Hkv, T, D]", shape_str(keys), shape_str(values));
+  KVB_CHECK(omega >= 1 && omega <= keys.size(1), "flashcache: cut-off {} outside [1, {}]", omega, keys.size(1));
+  OutlierScores out;
+  auto dev = at::zeros({keys.size(0), keys.size(1)}, at::kFloat);
+  auto [hk, tk] = residual_into(keys.cpu(), omega, dev.data_ptr<float>());
+  auto [hv, tv] = residual_into(values.cpu(), omega, dev.data_ptr<float>());
+  out.ratio = (tk > 0 ? hk / tk : 0.0) + (tv > 0 ? hv / tv : 0.0);
+  out.dev = dev.to(keys.device());
+  return out;
+}
+
+std::vector<int64_t> dba_budgets(const std::vector<double>& ratios, int64_t total, int64_t lo, int64_t hi) {
+  const auto n = static_cast<int64_t>(ratios.size());
+  KVB_CHECK(n >= 1 && lo <= hi && n * lo <= total && total <= n * hi,
+            "DBA: cannot give {} layers {} tokens within [{}, {}] each", n, total, lo, hi);
+  double sum_r = 0.0;
+  for (double r : ratios) {
+    KVB_CHECK(r >= 0.0 && std::isfinite(r), "DBA: energy ratio {} is not a finite non-negative number", r);
+    sum_r += r;
+  }
+  if (sum_r <= 0.0)
+    return largest_remainder(std::vector<double>(n, static_cast<double>(total) / static_cast<double>(n)), total);
+  const auto dlo = static_cast<double>(lo), dhi = static_cast<double>(hi);
+  // f(lambda) = sum clamp(lambda R_l, lo, hi) is continuous and non-decreasing; find the
+  // segment between breakpoints where it reaches `total`, then solve the linear piece exactly.
+  std::vector<double> breaks{0.0};
+  for (double r : ratios)
+    if (r > 0) {
+      breaks.push_back(dlo / r);
+      breaks.push_back(dhi / r);
+    }
+  std::sort(breaks.begin(), breaks.end());
+  auto f = [&](double lam) {
+    double s = 0.0;
+    for (double r : ratios) s += std::clamp(lam * r, dlo, dhi);
+    return s;
+  };
+  size_t k = 0;
+  while (k + 1 < breaks.size() && f(breaks[k]) < static_cast<double>(total)) ++k;
+  const double mid = k == 0 ? breaks[0] : 0.5 * (breaks[k - 1] + breaks[k]);
+  double fixed = 0.0, free_r = 0.0;
+  std::vector<bool> is_free(n);
+  for (int64_t l = 0; l < n; ++l) {
+    const double v = mid * ratios[l];
+    is_free[l] = k > 0 && v > dlo && v < dhi;
+    if (is_free[l])
+      free_r += ratios[l];
+    else
+      fixed += std::clamp(v, dlo, dhi);
+  }
+  const double lam = free_r > 0 ? (static_cast<double>(total) - fixed) / free_r : 0.0;
+  std::vector<double> share(n);
+  for (int64_t l = 0; l < n; ++l)
+    share[l] = is_free[l] ? lam * ratios[l] : std::clamp(mid * ratios[l], dlo, dhi);
+  return largest_remainder(share, total);
+}
+
+}  // namespace kvb

@@ -1,0 +1,96 @@
+#include "compress/selection.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "compress/tensor_fmt.h"
+#include "core/error.h"
+
+namespace kvb {
+
+at::Tensor pool_scores(const at::Tensor& scores, int64_t kernel, const std::string& pooling) {
+  KVB_CHECK(kernel >= 1, "pooling kernel must be >= 1, got {}", kernel);
+  const int64_t n = scores.size(-1);
+  if (kernel == 1 || n == 0) return scores;
+  auto x = scores.unsqueeze(0);  // [1, H, N]: pool1d wants a batch
+  at::Tensor y;
+  if (pooling == "avg")
+    y = at::avg_pool1d(x, {kernel}, {1}, {kernel / 2}, false, true);
+  else if (pooling == "max")
+    y = at::max_pool1d(x, {kernel}, {1}, {kernel / 2});
+  else
+    throw UsageError(fmt::format("pooling must be 'avg' or 'max', got '{}'", pooling));
+  return y.squeeze(0).narrow(-1, 0, n);  // an even kernel gives N + 1 outputs; keep N
+}
+
+at::Tensor top_sorted(const at::Tensor& scores, int64_t k) {
+  KVB_CHECK(scores.dim() == 2, "top_sorted: scores must be [H, N], got {}", shape_str(scores));
+  const int64_t h = scores.size(0), n = scores.size(1);
+  KVB_CHECK(k >= 0 && k <= n, "top_sorted: k={} outside [0, {}]", k, n);
+  auto opts = scores.options().dtype(at::kLong);
+  if (k == 0) return at::empty({h, 0}, opts);
+  if (k == n) return at::arange(n, opts).unsqueeze(0).expand({h, n}).contiguous();
+  // Everything above the k-th largest value, then the lowest-index ties: deterministic on any
+  // device (topk's choice among ties is not), and the mask's nonzero() is already ascending.
+  auto kth = std::get<0>(at::kthvalue(scores, n - k + 1, 1, true));
+  auto above = scores > kth;
+  auto tie = scores == kth;
+  auto need = k - above.sum(1, true);
+  auto mask = above | (tie & (tie.cumsum(1) <= need));
+  return at::nonzero(mask).select(1, 1).view({h, k});
+}
+
+KeepPlan keep_last(int64_t heads, int64_t tokens, int64_t count) {
+  KVB_CHECK(count >= 0 && count <= tokens, "keep_last: {} of {} tokens", count, tokens);
+  return same_for_all_heads(at::arange(tokens - count, tokens, at::kLong), heads);
+}
+
+KeepPlan keep_top_and_recent(const at::Tensor& scores, int64_t tokens, int64_t budget, int64_t recent) {
+  const int64_t h = scores.size(0);
+  recent = std::min(recent, tokens);
+  if (budget <= recent) return keep_last(h, tokens, budget);
+  const int64_t cand = tokens - recent;
+  auto top = top_sorted(scores.narrow(1, 0, cand), budget - recent);
+  auto tail = at::arange(cand, tokens, top.options()).unsqueeze(0).expand({h, recent});
+  return {at::cat({top, tail}, 1), {}, {}, {}};
+}
+
+KeepPlan same_for_all_heads(const at::Tensor& row, int64_t heads) {
+  return {row.to(at::kLong).unsqueeze(0).expand({heads, row.size(0)}).contiguous(), {}, {}, {}};
+}
+
+KeepPlan ragged_plan(const std::vector<at::Tensor>& rows) {
+  KVB_CHECK(!rows.empty(), "ragged_plan: no rows");
+  int64_t width = 0;
+  std::vector<int64_t> lens;
+  for (const auto& r : rows) {
+    lens.push_back(r.size(0));
+    width = std::max(width, r.size(0));
+  }
+  auto keep = at::zeros({static_cast<int64_t>(rows.size()), width}, rows[0].options().dtype(at::kLong));
+  for (size_t i = 0; i < rows.size(); ++i)
+    keep[static_cast<int64_t>(i)].narrow(0, 0, lens[i]).copy_(rows[i]);
+  const bool uniform = std::all_of(lens.begin(), lens.end(), [&](int64_t x) { return x == width; });
+  return {keep, uniform ? at::Tensor() : at::tensor(lens, at::kLong), {}, {}};
+}
+
+std::vector<int64_t> largest_remainder(const std::vector<double>& shares, int64_t total) {
+  std::vector<int64_t> out(shares.size());
+  std::vector<std::pair<double, size_t>> frac;
+  int64_t sum = 0;
+  for (size_t i = 0; i < shares.size(); ++i) {
+    const double f = std::floor(shares[i] + 1e-9);  // 1e-9: exact integers must not lose a unit
+    out[i] = static_cast<int64_t>(f);
+    sum += out[i];
+    frac.push_back({shares[i] - f, i});
+  }
+  std::stable_sort(frac.begin(), frac.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  int64_t left = total - sum;
+  KVB_CHECK(left >= 0 && left <= static_cast<int64_t>(shares.size()),
+            "largest_remainder: shares sum far from total {} (floors give {})", total, sum);
+  for (size_t j = 0; left > 0; ++j, --left) out[frac[j].second] += 1;
+  return out;
+}
+
+}  // namespace kvb

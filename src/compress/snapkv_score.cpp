@@ -1,0 +1,54 @@
+#include "compress/snapkv_score.h"
+
+#include <algorithm>
+
+#include "compress/attention.h"
+#include "compress/selection.h"
+#include "core/config.h"
+#include "core/error.h"
+
+namespace kvb {
+
+void SnapConfig::read(ConfigReader& r) {
+  r.get("window", window).get("kernel", kernel).get_choice("pooling", pooling, {"avg", "max"});
+  if (window < 1) throw UsageError(fmt::format("{}: window must be >= 1, got {}", r.component(), window));
+  if (kernel < 1) throw UsageError(fmt::format("{}: kernel must be >= 1, got {}", r.component(), kernel));
+}
+
+nlohmann::json SnapConfig::to_json() const {
+  return {{"window", window}, {"kernel", kernel}, {"pooling", pooling}};
+}
+
+int64_t SnapConfig::effective_window(const LayerKV& layer, const std::string& method) const {
+  KVB_CHECK(layer.window_queries.defined(), "method '{}' needs window queries, layer {} has none",
+            method, layer.layer);
+  return std::min({window, layer.window_queries.size(1), layer.keys.size(1)});
+}
+
+at::Tensor snapkv_scores(const LayerKV& layer, const SnapConfig& cfg, int64_t w) {
+  const int64_t t = layer.keys.size(1);
+  auto q = layer.window_queries.narrow(1, layer.window_queries.size(1) - w, w);
+  auto summed = attention_probs(layer.keys, q).sum(1).narrow(1, 0, t - w);  // [Hq, T - W]
+  return kv_head_mean(pool_scores(summed, cfg.kernel, cfg.pooling), layer.keys.size(0));
+}
+
+std::vector<int64_t> pyramid_budgets(int64_t layers, int64_t tokens, int64_t window,
+                                     int64_t uniform, int64_t beta) {
+  KVB_CHECK(beta >= 1, "pyramidkv: beta must be >= 1, got {}", beta);
+  const int64_t base = uniform - window;
+  if (base <= 0 || layers == 1) return std::vector<int64_t>(layers, uniform);
+  int64_t lo = base / beta, hi = 2 * base - lo;
+  if (hi >= tokens - window) {
+    hi = tokens - window;
+    lo = 2 * base - hi;
+  }
+  std::vector<double> share(layers);
+  for (int64_t l = 0; l < layers; ++l)
+    share[l] = static_cast<double>(hi) -
+               static_cast<double>(l) * static_cast<double>(hi - lo) / static_cast<double>(layers - 1);
+  auto out = largest_remainder(share, layers * base);
+  for (auto& b : out) b += window;
+  return out;
+}
+
+}  // namespace kvb

@@ -1,0 +1,45 @@
+#pragma once
+// The two halves shared by LOOK-M and MEDA (both from the LOOK-M code base):
+//  * text-prior eviction: keep a recent window plus the top-scored older tokens, every text
+//    token ranked before every image/video token;
+//  * KV merging: each evicted token is folded into the kept token of the same kv head whose key
+//    is most cosine-similar, so the kept slots carry the evicted information.
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kvb {
+
+// scores [Hkv, T] (higher = more important), modality [T] uint8 (undefined = all text).
+// Keeps r = floor(budget * recent_ratio) last tokens and budget - r tokens of [0, T - r): text
+// tokens first (by descending score), then image/video tokens by descending score.
+// Returns [Hkv, budget] int64 ascending; budget >= T keeps everything.
+at::Tensor text_prior_keep(const at::Tensor& scores, const at::Tensor& modality, int64_t budget,
+                           double recent_ratio);
+
+enum class MergeRule { kAverage, kPivot, kWeighted };
+const std::vector<std::string>& merge_rule_names();  // "avg", "pivot", "weighted"
+MergeRule parse_merge_rule(const std::string& name);
+
+struct MergedKV {
+  at::Tensor keys, values;  // [Hkv, K, D] replacements for the kept slots
+};
+
+// keys/values [Hkv, T, D]; keep [Hkv, K] ascending, the same K for every head. Every evicted
+// token i of head h is assigned to a(i) = argmax_j cos(k_i, k_keep[j]); with S_j = {i : a(i) = j}
+// and n_j = |S_j| the kept slot j becomes (LOOK-M's scatter_reduce "mean", include_self):
+//   avg:      (x_j + sum_{i in S_j} x_i) / (1 + n_j)
+//   pivot:    (x_j + sum_{i in S_j} (x_i + x_j) / 2) / (1 + n_j)
+//   weighted: only evicted slots p whose head-mean max-similarity is >= the overall mean take
+//             part, each weighted by its max similarity m_i: (x_j + sum m_i x_i) / (1 + n_j')
+// for x = keys and x = values alike (values follow the key assignment). The similarity matrix
+// is built in row chunks, so memory stays bounded at any T.
+MergedKV merge_evicted(const at::Tensor& keys, const at::Tensor& values, const at::Tensor& keep,
+                       MergeRule rule);
+
+// GQA: mean of each group of Hq / Hkv consecutive query heads, [Hq, ...] -> [Hkv, ...].
+at::Tensor mean_over_query_groups(const at::Tensor& per_query_head, int64_t kv_heads);
+
+}  // namespace kvb

@@ -1,0 +1,45 @@
+#pragma once
+// `kvbench table`: result records -> tables laid out like the paper's. Specs live in the
+// experiment config's "tables" list:
+//
+// {"title": "...", "layout": "methods" | "param", "model": "<model name>" (default: each),
+//  "columns": [{"benchmark": "<benchmark id>", "group": "overall" | "<group>" | "<dataset>",
+//               "metric": "score" | "<numeric record field>", "label": "...", "scale": 1,
+//               "better": "higher" | "lower", "digits": 2}],
+//  "bootstrap": 400,                  // resamples for the CI of benchmark scores
+//  // layout "param" only:
+//  "method": "flashcache", "param": "gamma", "orientation": "columns" | "rows",
+//  "param_label": "γ", "labels": {"true": "w/ DBA", "false": "w/o DBA"}}
+//
+// layout "methods": rows = method rows (Full first), columns = the column list, one block per ρ.
+// layout "param": one method's cells across the values of one grid parameter (γ and DBA
+// ablations): values as columns and the column list as rows ("columns"), or the reverse.
+// Cells show mean ± 95% CI: benchmark scores come from the benchmark's own aggregate() with a
+// stratified bootstrap CI; other metrics are per-sample means with a Student-t CI. The best
+// value per column (per row for orientation "columns") among compressed rows is marked.
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "eval/sweep.h"
+
+namespace kvb {
+
+// Records of one (model, cell, benchmark); the default reads the result store.
+using RecordSource = std::function<std::vector<nlohmann::json>(const ModelSpec&, const Cell&, const BenchmarkSpec&)>;
+RecordSource result_store_source(const Experiment& exp);
+
+// Throws UsageError naming `where` and the key for a malformed spec.
+void validate_table_spec(const nlohmann::json& spec, const Experiment& exp, const std::string& where);
+
+// Every table of the experiment (a default methods table when it lists none), for each model
+// (or only `model` when non-empty), as "md", "csv" or "json".
+std::string render_tables(const Experiment& exp, const RecordSource& source, const std::string& format,
+                          const std::string& model = "");
+
+// Two-sided 95% Student-t quantile t_{0.975, df} (exact table for df <= 30).
+double t_quantile_975(int64_t df);
+
+}  // namespace kvb

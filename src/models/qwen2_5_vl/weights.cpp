@@ -1,0 +1,138 @@
+#include "models/qwen2_5_vl/weights.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <map>
+
+#include "core/error.h"
+#include "core/safetensors.h"
+
+namespace kvb::qwen {
+
+std::vector<TensorSpec> tensor_specs(const Config& c) {
+  using I = TensorSpec::Init;
+  const auto& t = c.text;
+  const auto& v = c.vision;
+  const int64_t H = t.hidden_size, D = t.head_dim(), Hq = t.num_attention_heads, Hkv = t.num_key_value_heads;
+  std::vector<TensorSpec> s;
+  auto lin = [&](const std::string& n, int64_t out, int64_t in) { s.push_back({n, {out, in}, I::Linear, in}); };
+  auto vec = [&](const std::string& n, int64_t size, I init) { s.push_back({n, {size}, init, 1}); };
+
+  s.push_back({"model.embed_tokens.weight", {t.vocab_size, H}, I::Embedding, H});
+  for (int64_t l = 0; l < t.num_hidden_layers; ++l) {
+    const std::string p = fmt::format("model.layers.{}.", l);
+    lin(p + "self_attn.q_proj.weight", Hq * D, H);
+    vec(p + "self_attn.q_proj.bias", Hq * D, I::Bias);
+    lin(p + "self_attn.k_proj.weight", Hkv * D, H);
+    vec(p + "self_attn.k_proj.bias", Hkv * D, I::Bias);
+    lin(p + "self_attn.v_proj.weight", Hkv * D, H);
+    vec(p + "self_attn.v_proj.bias", Hkv * D, I::Bias);
+    lin(p + "self_attn.o_proj.weight", H, Hq * D);
+    lin(p + "mlp.gate_proj.weight", t.intermediate_size, H);
+    lin(p + "mlp.up_proj.weight", t.intermediate_size, H);
+    lin(p + "mlp.down_proj.weight", H, t.intermediate_size);
+    vec(p + "input_layernorm.weight", H, I::Norm);
+    vec(p + "post_attention_layernorm.weight", H, I::Norm);
+  }
+  vec("model.norm.weight", H, I::Norm);
+  if (!t.tie_word_embeddings) s.push_back({"lm_head.weight", {t.vocab_size, H}, I::Embedding, H});
+
+  const int64_t E = v.hidden_size;
+  s.push_back({"visual.patch_embed.proj.weight", {E, v.in_channels, v.temporal_patch_size, v.patch_size, v.patch_size},
+               I::Linear, v.in_channels * v.temporal_patch_size * v.patch_size * v.patch_size});
+  for (int64_t b = 0; b < v.depth; ++b) {
+    const std::string p = fmt::format("visual.blocks.{}.", b);
+    vec(p + "norm1.weight", E, I::Norm);
+    vec(p + "norm2.weight", E, I::Norm);
+    lin(p + "attn.qkv.weight", 3 * E, E);
+    vec(p + "attn.qkv.bias", 3 * E, I::Bias);
+    lin(p + "attn.proj.weight", E, E);
+    vec(p + "attn.proj.bias", E, I::Bias);
+    lin(p + "mlp.gate_proj.weight", v.intermediate_size, E);
+    vec(p + "mlp.gate_proj.bias", v.intermediate_size, I::Bias);
+    lin(p + "mlp.up_proj.weight", v.intermediate_size, E);
+    vec(p + "mlp.up_proj.bias", v.intermediate_size, I::Bias);
+    lin(p + "mlp.down_proj.weight", E, v.intermediate_size);
+    vec(p + "mlp.down_proj.bias", E, I::Bias);
+  }
+  const int64_t M = E * v.spatial_merge_size * v.spatial_merge_size;
+  vec("visual.merger.ln_q.weight", E, I::Norm);
+  lin("visual.merger.mlp.0.weight", M, M);
+  vec("visual.merger.mlp.0.bias", M, I::Bias);
+  lin("visual.merger.mlp.2.weight", v.out_hidden_size, M);
+  vec("visual.merger.mlp.2.bias", v.out_hidden_size, I::Bias);
+  return s;
+}
+
+namespace {
+
+// Names newer transformers versions save for a published name.
+std::vector<std::string> aliases(const std::string& name) {
+  std::vector<std::string> out{name};
+  if (name.rfind("model.", 0) == 0) out.push_back("model.language_model." + name.substr(6));
+  if (name.rfind("visual.", 0) == 0) out.push_back("model." + name);
+  return out;
+}
+
+}  // namespace
+
+Weights load_weights(const std::string& dir, const Config& c, const at::TensorOptions& opts) {
+  const SafeTensors st = SafeTensors::open(dir);
+  std::map<std::string, at::Tensor> t;
+  for (const auto& spec : tensor_specs(c)) {
+    std::string found;
+    for (const auto& a : aliases(spec.name))
+      if (st.has(a)) {
+        found = a;
+        break;
+      }
+    KVB_CHECK(!found.empty(), "{}: tensor '{}' is missing (expected shape [{}] from config.json)", st.path(), spec.name,
+              fmt::join(spec.shape, ", "));
+    const auto& info = st.info(found);
+    KVB_CHECK(info.shape == spec.shape, "{}: tensor '{}' has shape [{}], expected [{}] from config.json",
+              st.file_of(found), found, fmt::join(info.shape, ", "), fmt::join(spec.shape, ", "));
+    t[spec.name] = st.get(found, at::typeMetaToScalarType(opts.dtype())).to(opts.device());
+  }
+  Weights w;
+  w.embed = t.at("model.embed_tokens.weight");
+  w.lm_head = c.text.tie_word_embeddings ? w.embed : t.at("lm_head.weight");
+  w.final_norm = t.at("model.norm.weight");
+  for (int64_t l = 0; l < c.text.num_hidden_layers; ++l) {
+    auto g = [&](const std::string& n) { return t.at(fmt::format("model.layers.{}.{}", l, n)); };
+    DecoderLayer d;
+    d.qkv_w = at::cat({g("self_attn.q_proj.weight"), g("self_attn.k_proj.weight"), g("self_attn.v_proj.weight")});
+    d.qkv_b = at::cat({g("self_attn.q_proj.bias"), g("self_attn.k_proj.bias"), g("self_attn.v_proj.bias")});
+    d.o_w = g("self_attn.o_proj.weight");
+    d.gate_up_w = at::cat({g("mlp.gate_proj.weight"), g("mlp.up_proj.weight")});
+    d.down_w = g("mlp.down_proj.weight");
+    d.input_norm = g("input_layernorm.weight");
+    d.post_norm = g("post_attention_layernorm.weight");
+    w.layers.push_back(std::move(d));
+  }
+  const auto& pw = t.at("visual.patch_embed.proj.weight");
+  w.patch_w = pw.reshape({pw.size(0), -1});
+  for (int64_t b = 0; b < c.vision.depth; ++b) {
+    auto g = [&](const std::string& n) { return t.at(fmt::format("visual.blocks.{}.{}", b, n)); };
+    VisionBlock vb;
+    vb.norm1 = g("norm1.weight");
+    vb.norm2 = g("norm2.weight");
+    vb.qkv_w = g("attn.qkv.weight");
+    vb.qkv_b = g("attn.qkv.bias");
+    vb.proj_w = g("attn.proj.weight");
+    vb.proj_b = g("attn.proj.bias");
+    vb.gate_up_w = at::cat({g("mlp.gate_proj.weight"), g("mlp.up_proj.weight")});
+    vb.gate_up_b = at::cat({g("mlp.gate_proj.bias"), g("mlp.up_proj.bias")});
+    vb.down_w = g("mlp.down_proj.weight");
+    vb.down_b = g("mlp.down_proj.bias");
+    w.blocks.push_back(std::move(vb));
+  }
+  w.merger_norm = t.at("visual.merger.ln_q.weight");
+  w.merger_fc1_w = t.at("visual.merger.mlp.0.weight");
+  w.merger_fc1_b = t.at("visual.merger.mlp.0.bias");
+  w.merger_fc2_w = t.at("visual.merger.mlp.2.weight");
+  w.merger_fc2_b = t.at("visual.merger.mlp.2.bias");
+  return w;
+}
+
+}  // namespace kvb::qwen

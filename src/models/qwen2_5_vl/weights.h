@@ -1,0 +1,49 @@
+#pragma once
+// Qwen2.5-VL tensors: the list of names and shapes a config implies (in the published
+// checkpoint layout), loading with shape checks, and the fused layouts the forward uses.
+#include <ATen/ATen.h>
+
+#include <string>
+#include <vector>
+
+#include "models/qwen2_5_vl/config.h"
+
+namespace kvb::qwen {
+
+struct TensorSpec {
+  std::string name;            // published layout: model.*, visual.*, lm_head.weight
+  std::vector<int64_t> shape;
+  enum class Init { Linear, Bias, Norm, Embedding } init = Init::Linear;
+  int64_t fan_in = 1;          // for Linear: the input size (scale of the random init)
+};
+
+// Every tensor of the checkpoint, in a fixed order (lm_head only when untied).
+std::vector<TensorSpec> tensor_specs(const Config& c);
+
+struct DecoderLayer {
+  at::Tensor qkv_w, qkv_b;  // q, k, v rows stacked: [(Hq + 2 Hkv) D, H]
+  at::Tensor o_w, gate_up_w, down_w;  // gate and up stacked: [2 I, H]
+  at::Tensor input_norm, post_norm;
+};
+
+struct VisionBlock {
+  at::Tensor norm1, norm2, qkv_w, qkv_b, proj_w, proj_b;
+  at::Tensor gate_up_w, gate_up_b, down_w, down_b;
+};
+
+struct Weights {
+  at::Tensor embed;  // [V, H]
+  at::Tensor lm_head;  // [V, H] (the embedding when tied)
+  at::Tensor final_norm;
+  std::vector<DecoderLayer> layers;
+  at::Tensor patch_w;  // [E, C*Tp*P*P] (Conv3d kernel flattened in the processor's patch order)
+  std::vector<VisionBlock> blocks;
+  at::Tensor merger_norm, merger_fc1_w, merger_fc1_b, merger_fc2_w, merger_fc2_b;
+};
+
+// Loads from a folder (model.safetensors or a sharded index). Both the published names and
+// the names newer transformers save (model.language_model.*, model.visual.*) are accepted.
+// A missing or mis-shaped tensor is an error naming it, its expected shape and the file.
+Weights load_weights(const std::string& dir, const Config& c, const at::TensorOptions& opts);
+
+}  // namespace kvb::qwen

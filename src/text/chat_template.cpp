@@ -1,0 +1,63 @@
+#include "text/chat_template.h"
+
+#include <cctype>
+
+#include "core/error.h"
+
+namespace kvb {
+namespace {
+
+std::string qwen2_5_vl(const std::vector<Message>& messages, bool add_generation_prompt) {
+  std::string out;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const Message& m = messages[i];
+    if (i == 0 && m.role != "system") out += "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n";
+    out += "<|im_start|>" + m.role + "\n";
+    for (const Segment& s : m.content) {
+      switch (s.kind) {
+        case Segment::Kind::Text: out += s.text; break;
+        case Segment::Kind::Image: out += "<|vision_start|><|image_pad|><|vision_end|>"; break;
+        case Segment::Kind::Video: out += "<|vision_start|><|video_pad|><|vision_end|>"; break;
+      }
+    }
+    out += "<|im_end|>\n";
+  }
+  if (add_generation_prompt) out += "<|im_start|>assistant\n";
+  return out;
+}
+
+std::string llava(const std::vector<Message>& messages, bool add_generation_prompt) {
+  std::string out;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const Message& m = messages[i];
+    if (m.role != "system") {
+      std::string role = m.role;
+      for (char& c : role) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      out += role + ": ";
+    }
+    for (const Segment& s : m.content) {
+      if (s.kind == Segment::Kind::Video)
+        throw UsageError(fmt::format("chat template 'llava': messages[{}] has a video, but LLaVA-1.5 takes images only{}",
+                                     i, s.media.label.empty() ? "" : " (" + s.media.label + ")"));
+      if (s.kind == Segment::Kind::Image) out += "<image>\n";
+    }
+    for (const Segment& s : m.content)
+      if (s.kind == Segment::Kind::Text) out += s.text + " ";
+  }
+  if (add_generation_prompt) out += "ASSISTANT:";
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> chat_template_families() { return {"llava", "qwen2_5_vl", "qwen2_vl"}; }
+
+std::string render_chat(const std::string& family, const std::vector<Message>& messages, bool add_generation_prompt) {
+  for (size_t i = 0; i < messages.size(); ++i)
+    if (messages[i].role.empty()) throw UsageError(fmt::format("chat template '{}': messages[{}] has no role", family, i));
+  if (family == "qwen2_5_vl" || family == "qwen2_vl") return qwen2_5_vl(messages, add_generation_prompt);
+  if (family == "llava") return llava(messages, add_generation_prompt);
+  throw UsageError(fmt::format("unknown chat template family '{}' (known: llava, qwen2_5_vl, qwen2_vl)", family));
+}
+
+}  // namespace kvb

@@ -1,0 +1,27 @@
+// In a build with -DKVB_WITH_OPENCV=OFF, decoding fails at run time with a clear message.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "vision/image.h"
+#include "vision/video.h"
+
+#ifndef KVB_WITH_OPENCV
+TEST(VisionWithoutOpenCV, DecodingSaysBuiltWithoutOpenCV) {
+  EXPECT_FALSE(kvb::vision_decoding_available());
+  auto message = [](auto&& fn) {
+    try {
+      fn();
+    } catch (const kvb::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  std::string m = message([] { kvb::decode_image_file("a.jpg"); });
+  EXPECT_NE(m.find("built without OpenCV"), std::string::npos) << m;
+  EXPECT_NE(m.find("a.jpg"), std::string::npos) << m;
+  m = message([] { kvb::decode_image_bytes("xx", "tsv row 3"); });
+  EXPECT_NE(m.find("built without OpenCV"), std::string::npos) << m;
+  m = message([] { kvb::sample_video("v.mp4", kvb::VideoSamplingConfig{}); });
+  EXPECT_NE(m.find("built without OpenCV"), std::string::npos) << m;
+}
+#endif
