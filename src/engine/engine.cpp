@@ -32,6 +32,8 @@ class Engine : public Model {
   ModelGeometry geometry() const override { return bb_->geometry(); }
   std::string family() const override { return bb_->family(); }
   nlohmann::json describe() const override { return desc_; }
+  std::vector<int64_t> encode_text(const std::string& text) const override { return bb_->encode_text(text); }
+  std::string decode_text(const std::vector<int64_t>& ids) const override { return bb_->decode(ids); }
 
   PrefillCapture capture_prefill(const std::vector<Message>& messages, const Needs& needs) override {
     const PreparedPrompt p = bb_->prepare(messages);
@@ -66,7 +68,8 @@ class Engine : public Model {
               r.layer_budgets.size(), L);
     for (int64_t l = 0; l < L; ++l) {
       const KeepPlan plan = method.compress(pre.layers[l], info, r.layer_budgets[l]);
-      cache.apply(l, plan);
+      // The heads together keep B_l each (AdaKV moves slots between heads, not the total).
+      cache.apply(l, plan, std::min(r.layer_budgets[l], T) * geometry().kv_heads);
     }
     pre.layers.clear();  // the prefill tensors are no longer needed; the cache holds what is kept
     r.kv_bytes_after = cache.bytes();

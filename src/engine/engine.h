@@ -65,6 +65,10 @@ class Model {
   virtual PrefillCapture capture_prefill(const std::vector<Message>& messages, const Needs& needs) = 0;
   virtual ModelGeometry geometry() const = 0;
   virtual std::string family() const = 0;
+  // The model's text tokenizer (no special tokens added; decoding skips them), e.g. for a
+  // benchmark's TokenCodec.
+  virtual std::vector<int64_t> encode_text(const std::string& text) const = 0;
+  virtual std::string decode_text(const std::vector<int64_t>& ids) const = 0;
   // For run.json: folder, family, dtype, device, the resolved load options.
   virtual nlohmann::json describe() const = 0;
 };

@@ -176,7 +176,8 @@ json provenance() {
           {"time_utc", when}};
 }
 
-void write_run_json(const std::string& experiment_dir, const json& resolved_config, const json& extra) {
+void write_run_json(const std::string& experiment_dir, const json& resolved_config, const json& extra,
+                    bool append_history) {
   std::error_code ec;
   fs::create_directories(experiment_dir, ec);
   KVB_CHECK(!ec, "{}: cannot create folder: {}", experiment_dir, ec.message());
@@ -190,6 +191,7 @@ void write_run_json(const std::string& experiment_dir, const json& resolved_conf
     KVB_CHECK(out.good(), "{}: write failed", tmp);
   }
   KVB_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "{}: cannot replace: {}", path, std::strerror(errno));
+  if (!append_history) return;
   // Shards of one sweep start together: no exclusive lock here, one O_APPEND write per line.
   const std::string history = (fs::path(experiment_dir) / "runs.jsonl").string();
   int fd = ::open(history.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

@@ -54,8 +54,9 @@ class ResultWriter {
 // threads, CUDA availability, UTC time.
 nlohmann::json provenance();
 // Writes root/experiment/run.json atomically (resolved config + provenance + `extra`) and appends
-// the same object as one line to root/experiment/runs.jsonl, the history of every invocation.
+// the same object as one line to root/experiment/runs.jsonl (the history of every invocation)
+// unless `append_history` is false (a rewrite within one invocation).
 void write_run_json(const std::string& experiment_dir, const nlohmann::json& resolved_config,
-                    const nlohmann::json& extra = nlohmann::json::object());
+                    const nlohmann::json& extra = nlohmann::json::object(), bool append_history = true);
 
 }  // namespace kvb

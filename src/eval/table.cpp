@@ -417,6 +417,18 @@ double t_quantile_975(int64_t df) {
   return 1.959964 + 2.4 / static_cast<double>(df);  // within 0.002 of the exact quantile for df > 30
 }
 
+CellValue evaluate_cell(const Experiment& exp, const RecordSource& source, const ModelSpec& model, const Cell& cell,
+                        const std::string& benchmark, const std::string& group, const std::string& metric,
+                        int64_t bootstrap) {
+  Evaluator ev(exp, source);
+  ColumnSpec col;
+  col.benchmark = benchmark;
+  col.group = group;
+  col.metric = metric;
+  const Value v = ev.value(model, cell, col, bootstrap);
+  return {v.has, v.v, v.ci, v.n};
+}
+
 void validate_table_spec(const json& spec, const Experiment& exp, const std::string& where) { parse_spec(spec, exp, where); }
 
 RecordSource result_store_source(const Experiment& exp) {

@@ -39,6 +39,18 @@ void validate_table_spec(const nlohmann::json& spec, const Experiment& exp, cons
 std::string render_tables(const Experiment& exp, const RecordSource& source, const std::string& format,
                           const std::string& model = "");
 
+// One (model, cell, benchmark) value as a table cell shows it: `metric` "score" reads `group`
+// ("overall", a group or a dataset) of the benchmark's aggregate(); any other metric is the
+// mean of that record field. has = false when there are no records (or no such group).
+struct CellValue {
+  bool has = false;
+  double value = 0, ci95 = -1;  // ci95 < 0: none
+  int64_t n = 0;
+};
+CellValue evaluate_cell(const Experiment& exp, const RecordSource& source, const ModelSpec& model, const Cell& cell,
+                        const std::string& benchmark, const std::string& group = "overall",
+                        const std::string& metric = "score", int64_t bootstrap = 0);
+
 // Two-sided 95% Student-t quantile t_{0.975, df} (exact table for df <= 30).
 double t_quantile_975(int64_t df);
 

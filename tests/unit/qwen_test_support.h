@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <system_error>
+#include <unistd.h>
 #include <vector>
 
 #include <map>
@@ -24,9 +26,23 @@ namespace kvb::test {
 // Models are loaded once per test binary and option set (loading parses the tokenizer).
 inline Model& tiny_qwen_model(int64_t prefill_chunk);
 
+// A scratch folder for this test process, removed at exit.
+inline const std::filesystem::path& scratch_dir() {
+  struct Scratch {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("kvb_qwen_test_" + std::to_string(::getpid()));
+    ~Scratch() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const Scratch s;
+  return s.path;
+}
+
 inline const std::string& tiny_qwen_dir() {
   static const std::string dir = [] {
-    const auto d = std::filesystem::temp_directory_path() / ("kvb_tiny_qwen_" + std::to_string(::getpid()));
+    const auto d = scratch_dir() / "tiny";
     kvb::qwen::write_tiny_model(d.string(), 7);
     return d.string();
   }();

@@ -43,16 +43,17 @@ std::vector<kvb::Message> image_prompt() {
 }
 
 
-// Keeps a seeded random subset per kv head; head h keeps max(1, budget - h) tokens, so the
-// cache is ragged. Records what it kept for the reference.
+// Keeps a seeded random subset per kv head; heads 2i and 2i+1 keep budget + 1 and budget - 1
+// tokens (the total of a uniform budget, AdaKV-style), so the cache is ragged. Records what it
+// kept for the reference.
 class RaggedKeep : public kvb::CompressionMethod {
  public:
   kvb::KeepPlan compress(const kvb::LayerKV& layer, const kvb::PrefillInfo&, int64_t budget) override {
     const int64_t H = layer.keys.size(0), T = layer.keys.size(1);
-    at::Tensor keep = at::zeros({H, budget}, at::kLong), lengths = at::empty({H}, at::kLong);
+    at::Tensor keep = at::zeros({H, budget + 1}, at::kLong), lengths = at::empty({H}, at::kLong);
     at::Tensor mask = at::zeros({H, T}, at::kBool);
     for (int64_t h = 0; h < H; ++h) {
-      const int64_t n = std::max<int64_t>(1, budget - h);
+      const int64_t n = budget + (h % 2 == 1 ? -1 : (h + 1 < H ? 1 : 0));
       const at::Tensor idx = std::get<0>(at::randperm(T, gen_, at::kLong).narrow(0, 0, n).sort());
       keep[h].narrow(0, 0, n).copy_(idx);
       lengths[h] = n;

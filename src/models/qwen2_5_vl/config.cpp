@@ -41,10 +41,14 @@ Config parse_config(const nlohmann::json& j, const std::string& source) {
   read(t, "hidden_act", tc.hidden_act, tw);
   read(j, "tie_word_embeddings", tc.tie_word_embeddings, source);
   if (nested) read(t, "tie_word_embeddings", tc.tie_word_embeddings, tw);
-  const nlohmann::json* rs = t.contains("rope_scaling") ? &t["rope_scaling"] : nullptr;
-  if ((!rs || rs->is_null()) && j.contains("rope_scaling")) rs = &j["rope_scaling"];
-  KVB_CHECK(rs && rs->is_object() && rs->contains("mrope_section"),
+  // rope_scaling (published files, transformers 4.x) or rope_parameters (transformers 5).
+  const nlohmann::json* rs = nullptr;
+  for (const auto* obj : {&t, &j})
+    for (const char* key : {"rope_scaling", "rope_parameters"})
+      if (!rs && obj->contains(key) && (*obj)[key].is_object()) rs = &(*obj)[key];
+  KVB_CHECK(rs && rs->contains("mrope_section"),
             "{}: field 'rope_scaling.mrope_section' is missing (Qwen2.5-VL needs M-RoPE)", source);
+  read(*rs, "rope_theta", tc.rope_theta, source + " rope_parameters");
   read(*rs, "mrope_section", tc.mrope_section, source + " rope_scaling");
   std::string rope_type = "default";
   read(*rs, "type", rope_type, source + " rope_scaling");

@@ -90,12 +90,18 @@ class QwenBackbone : public Backbone {
         if (s.kind == Segment::Kind::Text) continue;
         Media md;
         md.video = s.kind == Segment::Kind::Video;
+        // A benchmark's per-item resolution cap lowers the processor's max_pixels.
+        const int64_t cap = s.media.max_pixels;
         if (md.video) {
           KVB_CHECK(!s.media.path.empty(), "video '{}': only video files are supported, not in-memory bytes",
                     s.media.label);
-          md.input = preprocess_video(sample_video(s.media.path, video_), proc_);
+          VideoSamplingConfig vc = video_;
+          if (cap > 0) vc.max_pixels = vc.max_pixels > 0 ? std::min(vc.max_pixels, cap) : cap;
+          md.input = preprocess_video(sample_video(s.media.path, vc), proc_);
         } else {
-          md.input = preprocess_image(load_media_image(s.media), proc_);
+          QwenProcessorConfig pc = proc_;
+          if (cap > 0) pc.max_pixels = std::min(pc.max_pixels, cap), pc.min_pixels = std::min(pc.min_pixels, pc.max_pixels);
+          md.input = preprocess_image(load_media_image(s.media), pc);
         }
         const auto g = md.input.grid_thw.reshape({-1});
         md.grid = {g[0].item<int64_t>(), g[1].item<int64_t>(), g[2].item<int64_t>()};

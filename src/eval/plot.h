@@ -1,0 +1,18 @@
+#pragma once
+// `kvbench plot`: PNG figures through gnuplot (data + script files are kept next to them):
+//   score_vs_rho_<benchmark>.png     score vs ρ, one line per method row (Full as a flat line)
+//   compress_ms_vs_tokens.png        compression ms vs prompt tokens, one point set per method
+//   decode_ms_vs_kept_kv.png         median decode ms/token vs kept KV tokens, per method
+#include <string>
+#include <vector>
+
+#include "eval/table.h"
+
+namespace kvb {
+
+// Writes the .dat/.gp files into `out_dir` and runs `gnuplot` on each script (when
+// run_gnuplot). Returns the PNG paths. Throws kvb::Error when gnuplot fails.
+std::vector<std::string> write_plots(const Experiment& exp, const RecordSource& source, const std::string& out_dir,
+                                     bool run_gnuplot = true);
+
+}  // namespace kvb

@@ -1,0 +1,37 @@
+#pragma once
+// `kvbench run`: every model (loaded once) × benchmark × cell of an experiment, sample-major
+// (each sample runs through all cells before the next, so a kill leaves at most one sample
+// half done), skipping samples a cell has already recorded. One record per (cell, sample):
+//   id group prediction extracted answer score failed error
+//   prompt_tokens media_tokens kept_tokens kv_bytes_before kv_bytes_after
+//   vision_ms prefill_ms compress_ms decode_ms_median decode_steps stop_reason
+//   agree_full kl_full (when the experiment has a Full cell; KL(Full || cell) of the first token)
+//   model benchmark method cell rho params
+#include <functional>
+#include <memory>
+
+#include "eval/sweep.h"
+
+namespace kvb {
+
+class Model;
+
+struct RunOptions {
+  int64_t limit = 0;  // > 0: first N samples of each benchmark (before sharding)
+  Shard shard;
+  bool durable = true;  // fdatasync every record
+};
+
+struct RunSummary {
+  int64_t ran = 0, skipped = 0, failed = 0;
+};
+
+using ModelLoader = std::function<std::unique_ptr<Model>(const ModelSpec&)>;
+
+RunSummary run_experiment(const Experiment& exp, const RunOptions& options, const ModelLoader& load);
+
+// KL(P || Q) of two log-probability vectors (natural log); NaN when sizes differ or are empty.
+double kl_divergence(const std::vector<float>& logp, const std::vector<float>& logq);
+double median(std::vector<double> v);  // NaN when empty
+
+}  // namespace kvb

@@ -1,0 +1,56 @@
+// Every shipped experiment config validates against the registries (method and benchmark names
+// and their keys, ρ ranges, table specs) before anyone runs it on a GPU.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/registry.h"
+#include "eval/benchmark.h"
+#include "eval/sweep.h"
+
+namespace fs = std::filesystem;
+
+TEST(ExperimentConfigs, AllShippedConfigsValidate) {
+  const fs::path dir = fs::path(KVB_SOURCE_DIR) / "configs/experiments";
+  std::vector<std::string> expected = {"dba_ablation", "demo",    "gamma_ablation", "highres_rho0.05",
+                                       "latency",      "milebench_rho0.2", "rho_sweep", "video"};
+  std::vector<std::string> found;
+  for (const auto& e : fs::directory_iterator(dir)) found.push_back(e.path().stem().string());
+  std::sort(found.begin(), found.end());
+  EXPECT_EQ(found, expected);
+  for (const auto& name : found) {
+    const std::string path = (dir / (name + ".json")).string();
+    // A config whose benchmark is not registered yet must fail naming exactly that benchmark.
+    std::string missing;
+    const nlohmann::json cfg = kvb::read_json_file(path);
+    for (const auto& b : cfg["benchmarks"])
+      if (!kvb::Registry<kvb::Benchmark>::instance().has(b["name"].get<std::string>())) missing = b["name"];
+    try {
+      auto exp = kvb::load_experiment(path);
+      EXPECT_TRUE(missing.empty()) << path;
+      EXPECT_EQ(exp.name, name);
+      EXPECT_FALSE(exp.cells.empty()) << path;
+    } catch (const kvb::UsageError& e) {
+      EXPECT_FALSE(missing.empty()) << e.what();
+      EXPECT_NE(std::string(e.what()).find("unknown benchmark '" + missing + "'"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(ExperimentConfigs, PaperGridsHaveTheRightCells) {
+  const fs::path dir = fs::path(KVB_SOURCE_DIR) / "configs/experiments";
+  auto gamma = kvb::load_experiment((dir / "gamma_ablation.json").string());
+  ASSERT_EQ(gamma.cells.size(), 6u);
+  EXPECT_EQ(gamma.cells[0].dir, "flashcache-rho0.2-gamma=0.1");
+  auto dba = kvb::load_experiment((dir / "dba_ablation.json").string());
+  ASSERT_EQ(dba.cells.size(), 2u);
+  EXPECT_EQ(dba.cells[0].dir, "flashcache-rho0.2-dba=false");
+  auto mile = kvb::load_experiment((dir / "milebench_rho0.2.json").string());
+  EXPECT_EQ(mile.cells.size(), 7u);
+  EXPECT_TRUE(mile.cells[0].is_full());
+  auto demo = kvb::load_experiment((dir / "demo.json").string());
+  // every registered method at 4 ratios (Full once): at least full + 9 methods x 4
+  EXPECT_GE(demo.cells.size(), 37u);
+}
