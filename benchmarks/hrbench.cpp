@@ -9,7 +9,6 @@
 // Aggregation: the official one (HR-Bench image_mcq.py / lmms-eval hrbench_aggregate_results):
 // accuracy per cycle_category, then the mean over cycles, for single, cross and all.
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -22,6 +21,7 @@
 #include "eval/benchmark.h"
 #include "eval/text_norm.h"
 #include "eval/tsv.h"
+#include "vision/base64.h"
 
 namespace kvb {
 namespace {
@@ -127,31 +127,6 @@ json aggregate(const std::vector<ScoredRecord>& records, const std::vector<std::
   // The HR-Bench leaderboard's Avg. is the mean of the 4K and 8K scores.
   return {{"overall", mean(split_avgs)}, {"groups", groups},   {"plain_accuracy", plain},
           {"all_rotations", rotations},  {"per_cycle", per_cycle}, {"n", n}, {"failed", failed}};
-}
-
-// TEMPORARY until src/vision/base64.h lands on main.
-std::string base64_decode(const std::string& text, const std::string& label) {
-  static const std::string abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0, pad = 0;
-  size_t n = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (std::isspace(static_cast<unsigned char>(c))) continue;
-    if (c == '=') { ++pad; ++n; continue; }
-    const size_t v = abc.find(c);
-    KVB_CHECK(v != std::string::npos && pad == 0, "{}: invalid base64 character at position {}", label, i);
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    ++n;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  KVB_CHECK(n % 4 != 1 && pad <= 2, "{}: base64 length {} is impossible", label, n);
-  return out;
 }
 
 }  // namespace hrbench
@@ -285,7 +260,7 @@ class HrBench : public Benchmark {
         image_of[r.index] = img.string();
         if (!(fs::is_regular_file(img) && fs::file_size(img) > 0)) {
           try {
-            std::string bytes = hrbench::base64_decode(cell, label);
+            std::string bytes = base64_decode(cell, label);
             KVB_CHECK(looks_like_image(bytes), "{}: the image cell decodes to {} bytes that are not an image", label,
                       bytes.size());
             std::ofstream f(img, std::ios::binary);

@@ -61,6 +61,9 @@ std::string py_str(const json& v) {
   return v.dump();
 }
 
+// evaluate.py get_image_quantity_level: from the number of images in images_path.
+std::string quantity_level(int64_t n_images) { return n_images < 6 ? "Few" : n_images > 31 ? "Many" : "Medium"; }
+
 // evaluate.py main(): needle and MMCoQA rules first, then the question type.
 std::string eval_kind(const std::string& dataset, const std::string& question_type) {
   if (text::contains(dataset, "NeedleInAHaystack")) return "needle";
@@ -166,6 +169,7 @@ class MileBench : public Benchmark {
       int64_t n = 0, failed = 0;
     };
     std::map<std::string, Acc> per;
+    std::map<std::string, std::map<std::string, Acc>> levels;  // dataset -> Few/Medium/Many
     int64_t failed = 0;
     for (const auto& r : records) {
       Acc& a = per[r.group];
@@ -174,12 +178,17 @@ class MileBench : public Benchmark {
         continue;
       }
       a.sum += r.score, ++a.n;
+      if (r.meta.is_object() && r.meta.contains("n_images")) {
+        Acc& l = levels[r.group][quantity_level(r.meta["n_images"].get<int64_t>())];
+        l.sum += r.score, ++l.n;
+      }
     }
     json datasets = json::object(), groups = json::object();
     std::map<std::string, double> score;
     for (const auto& [name, a] : per) {
       json d = {{"n", a.n}, {"failed", a.failed}};
       if (a.n > 0) d["score"] = score[name] = 100.0 * a.sum / static_cast<double>(a.n);
+      for (const auto& [level, l] : levels[name]) d["image_quantity_level"][level] = 100.0 * l.sum / static_cast<double>(l.n);
       datasets[name] = d;
     }
     auto mean = [](const std::vector<double>& v) {

@@ -41,17 +41,9 @@ class AdaKV : public CompressionMethod {
     const int64_t w = snap_.effective_window(layer, "adakv");
     if (budget <= w) return keep_last(h, t, budget);
     const int64_t cand = t - w, sel = budget - w;
-    auto scores = snapkv_scores(layer, snap_, w).clone();  // [H, cand]
-    const auto floor_n = static_cast<int64_t>(std::floor(alpha_ * static_cast<double>(sel)));
-    if (floor_n > 0) {
-      scores.scatter_(1, top_sorted(scores, floor_n), std::numeric_limits<float>::infinity());
-    }
-    // Flat indices come back ascending, so each head's positions are already sorted.
-    auto flat = top_sorted(scores.reshape({1, -1}), h * sel)[0].cpu();
-    auto head = flat.div(cand, "floor"), pos = flat.remainder(cand);
-    std::vector<at::Tensor> rows;
+    auto rows = adakv_rows(snapkv_scores(layer, snap_, w), sel, alpha_);
     auto tail = at::arange(cand, t, at::kLong);
-    for (int64_t i = 0; i < h; ++i) rows.push_back(at::cat({pos.masked_select(head == i), tail}));
+    for (auto& row : rows) row = at::cat({row, tail});
     return ragged_plan(rows);
   }
   json params() const override {

@@ -20,6 +20,7 @@
 //   * Tokens ranked by float32 sums in two passes (text, then media) instead of the fp16 -65516
 //     offset, which in fp16 flattens all image scores to one value.
 //   * No compression step at decode time (the official evicts once, at prefill, too).
+#include "compress/attention.h"
 #include "compress/method.h"
 #include "compress/text_prior_merge.h"
 #include "core/config.h"
@@ -50,7 +51,7 @@ class LookM : public CompressionMethod {
     const int64_t hkv = layer.keys.size(0), t = layer.keys.size(1);
     KVB_CHECK(layer.attention_mass.defined(), "method 'lookm' needs the prefill attention mass (layer {})",
               layer.layer);
-    const at::Tensor scores = mean_over_query_groups(layer.attention_mass.to(at::kFloat), hkv);
+    const at::Tensor scores = kv_head_mean(layer.attention_mass.to(at::kFloat), hkv);
     KeepPlan plan;
     plan.keep = text_prior_keep(scores, info.modality, budget, recent_ratio_);
     if (plan.keep.size(1) < t) {  // nothing evicted at budget >= T: no replacements at all

@@ -33,6 +33,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "compress/attention.h"
+#include "compress/frequency.h"
 #include "compress/method.h"
 #include "compress/text_prior_merge.h"
 #include "core/config.h"
@@ -55,33 +57,6 @@ double entropy_sum(const at::Tensor& queries, const at::Tensor& keys, double sca
     total += (lse.squeeze(1) - (at::exp(s - lse) * s).sum(1)).sum().item<double>();
   }
   return total;
-}
-
-// TEMPORARY until helper "methods" lands dba_budgets (compress/frequency.h): B_l = clamp(lambda w_l,
-// lo, hi) with lambda chosen (bisection) so the budgets sum to `total`, largest-remainder rounding.
-std::vector<int64_t> proportional_budgets(const std::vector<double>& w, int64_t total, int64_t lo, int64_t hi) {
-  const int64_t n = static_cast<int64_t>(w.size());
-  KVB_CHECK(n * lo <= total && total <= n * hi, "cannot give {} layers {} tokens within [{}, {}]", n, total, lo, hi);
-  auto sum_at = [&](double lam) {
-    double s = 0;
-    for (double x : w) s += std::clamp(lam * x, double(lo), double(hi));
-    return s;
-  };
-  double a = 0, b = 1;
-  while (sum_at(b) < total) b *= 2;
-  for (int i = 0; i < 200; ++i) (sum_at((a + b) / 2) < total ? a : b) = (a + b) / 2;
-  std::vector<int64_t> out(n);
-  std::vector<std::pair<double, int64_t>> frac(n);
-  int64_t left = total;
-  for (int64_t l = 0; l < n; ++l) {
-    const double v = std::clamp(b * w[l], double(lo), double(hi));
-    out[l] = static_cast<int64_t>(std::floor(v));
-    left -= out[l];
-    frac[l] = {out[l] - v, l};
-  }
-  std::sort(frac.begin(), frac.end());
-  for (int64_t i = 0; i < left && i < n; ++i) ++out[frac[i].second];
-  return out;
 }
 
 class Meda : public CompressionMethod {
@@ -144,7 +119,7 @@ class Meda : public CompressionMethod {
     const at::Tensor w = at::softmax(at::tensor(entropy, at::kDouble), 0);
     const int64_t t = info.tokens > 0 ? info.tokens : layers.at(0).keys.size(1);
     const int64_t floor_budget = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(min_ratio_ * t - 1e-9)));
-    return proportional_budgets(std::vector<double>(w.data_ptr<double>(), w.data_ptr<double>() + n), n * uniform,
+    return dba_budgets(std::vector<double>(w.data_ptr<double>(), w.data_ptr<double>() + n), n * uniform,
                                 floor_budget, t);
   }
 
@@ -153,7 +128,7 @@ class Meda : public CompressionMethod {
     KVB_CHECK(layer.attention_mass.defined(), "method 'meda' needs the prefill attention mass (layer {})",
               layer.layer);
     KeepPlan plan;
-    plan.keep = text_prior_keep(mean_over_query_groups(layer.attention_mass.to(at::kFloat), hkv), info.modality,
+    plan.keep = text_prior_keep(kv_head_mean(layer.attention_mass.to(at::kFloat), hkv), info.modality,
                                 budget, recent_ratio_);
     if (plan.keep.size(1) < t) {
       MergedKV merged = merge_evicted(layer.keys, layer.values, plan.keep, rule_);

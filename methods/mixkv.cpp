@@ -12,7 +12,7 @@
 //   base "snapkv": keep the window plus the top B - W by m; "adakv": AdaKV's per-head counts,
 //     computed from the attention scores a, then the top count_h by m in each head.
 // Defaults: base "snapkv" with that method's window/kernel/pooling (32/7/avg), AdaKV's
-//   floor_alpha 0.2.
+//   floor_alpha 0.2. Ties go to the lower index (top_sorted).
 // Choices:
 //   * r_h is computed online from the layer's keys (the official code's commented-out
 //     `online_score`); the released code reads an offline per-(layer, head) table measured on
@@ -20,32 +20,16 @@
 //   * The official scripts run kernel 5; we keep the base method's kernel so that MixKV and its
 //     base differ only by the mixing.
 //   * Constant value norms (max = min) give n = 0 instead of the official 0/0 = NaN.
-#include <cmath>
-#include <limits>
-
+//   * Max pooling: SnapKV's scores pool each query head before the GQA mean, the official
+//     MixKV pools after it (identical for the default avg pooling).
 #include "compress/method.h"
-#include "compress/text_prior_merge.h"
+#include "compress/selection.h"
+#include "compress/snapkv_score.h"
 #include "core/config.h"
 #include "core/registry.h"
 
 namespace kvb {
 namespace {
-
-// TEMPORARY until helper "methods" lands snapkv_scores / pool_scores (compress/snapkv_score.h):
-// [Hkv, T - W] mean window attention over [0, T - W), GQA-averaged, then 1-D pooled.
-at::Tensor window_scores(const LayerKV& layer, int64_t w, int64_t kernel, const std::string& pooling) {
-  const int64_t hkv = layer.keys.size(0), t = layer.keys.size(1), d = layer.keys.size(2);
-  const at::Tensor q = layer.window_queries.slice(1, layer.window_queries.size(1) - w).to(at::kFloat);
-  const int64_t group = q.size(0) / hkv;
-  at::Tensor k = layer.keys.to(at::kFloat).repeat_interleave(group, 0);
-  at::Tensor s = at::matmul(q, k.transpose(1, 2)) / std::sqrt(static_cast<double>(d));  // [Hq, W, T]
-  const at::Tensor pos = at::arange(t - w, t, at::kLong).unsqueeze(1);
-  s = s.masked_fill(at::arange(t, at::kLong).unsqueeze(0).gt(pos), -std::numeric_limits<float>::infinity());
-  at::Tensor a = mean_over_query_groups(s.softmax(-1).slice(2, 0, t - w).mean(1), hkv).unsqueeze(1);
-  a = pooling == "max" ? at::max_pool1d(a, {kernel}, {1}, {kernel / 2})
-                       : at::avg_pool1d(a, {kernel}, {1}, {kernel / 2}, false, true);
-  return a.squeeze(1);
-}
 
 // Min-max normalise each row to [0, 1] (eps in the denominator) and bring its mean to `target`.
 at::Tensor to_attention_scale(const at::Tensor& x, const at::Tensor& target, double eps) {
@@ -60,43 +44,45 @@ class MixKV : public CompressionMethod {
   explicit MixKV(const json& cfg) {
     ConfigReader r(cfg, "method 'mixkv'");
     r.get_choice("base", base_, {"snapkv", "adakv"});
-    r.get("window", window_).get("kernel", kernel_).get_choice("pooling", pooling_, {"avg", "max"});
+    snap_.read(r);
     r.get("floor_alpha", alpha_);
     r.finish();
-    if (window_ < 1 || kernel_ < 1 || kernel_ % 2 == 0)
-      throw UsageError(fmt::format("method 'mixkv': window must be >= 1 and kernel odd, got {} and {}", window_, kernel_));
     if (!(alpha_ >= 0 && alpha_ <= 1))
       throw UsageError(fmt::format("method 'mixkv': floor_alpha must be in [0, 1], got {}", alpha_));
   }
 
   Needs needs() const override {
     Needs n;
-    n.window_queries = window_;
+    n.window_queries = snap_.window;
     return n;
   }
 
   KeepPlan compress(const LayerKV& layer, const PrefillInfo&, int64_t budget) override {
     const int64_t h = layer.keys.size(0), t = layer.keys.size(1);
-    KVB_CHECK(layer.window_queries.defined(), "method 'mixkv' needs window queries (layer {})", layer.layer);
-    const int64_t w = std::min(window_, layer.window_queries.size(1));
-    const at::Tensor all = at::arange(t, at::kLong).unsqueeze(0).expand({h, t});
-    if (budget >= t) return {all.contiguous(), {}, {}, {}};
-    if (budget <= w) return {all.slice(1, t - budget).contiguous(), {}, {}, {}};
+    const int64_t w = snap_.effective_window(layer, "mixkv");
+    if (budget >= t) return keep_last(h, t, t);
+    if (budget <= w) return keep_last(h, t, budget);
     const int64_t cand = t - w, sel = budget - w;
-    const at::Tensor attn = window_scores(layer, w, kernel_, pooling_);  // [H, cand]
+    // SnapKV sums over the window; the official MixKV averages (the scale the others are set to).
+    const at::Tensor attn = snapkv_scores(layer, snap_, w) / static_cast<double>(w);  // [H, cand]
     const at::Tensor mixed = mixed_scores(layer, attn, cand);
     const at::Tensor tail = at::arange(cand, t, at::kLong);
     std::vector<at::Tensor> rows;
-    const std::vector<int64_t> counts = base_ == "adakv" ? adakv_counts(attn, sel) : std::vector<int64_t>(h, sel);
-    for (int64_t i = 0; i < h; ++i) {
-      at::Tensor top = std::get<1>(mixed[i].topk(counts[i]));
-      rows.push_back(at::cat({std::get<0>(top.sort()), tail}));
+    if (base_ == "adakv") {
+      // AdaKV decides how many tokens each head keeps (from attention); the mix decides which.
+      rows = adakv_rows(attn, sel, alpha_);
+      for (int64_t i = 0; i < h; ++i) rows[i] = top_sorted(mixed.slice(0, i, i + 1), rows[i].numel())[0];
+    } else {
+      const at::Tensor top = top_sorted(mixed, sel);
+      for (int64_t i = 0; i < h; ++i) rows.push_back(top[i]);
     }
-    return ragged(rows);
+    for (auto& row : rows) row = at::cat({row, tail});
+    return ragged_plan(rows);
   }
 
   json params() const override {
-    json j = {{"base", base_}, {"window", window_}, {"kernel", kernel_}, {"pooling", pooling_}};
+    json j = snap_.to_json();
+    j["base"] = base_;
     if (base_ == "adakv") j["floor_alpha"] = alpha_;
     return j;
   }
@@ -108,46 +94,17 @@ class MixKV : public CompressionMethod {
     const at::Tensor unit = keys / keys.norm(2, -1, true).clamp_min(1e-12);  // F.normalize
     const at::Tensor mu = unit.mean(1, true);                                 // [H, 1, D]
     const at::Tensor cos_to_mean = at::matmul(unit.slice(1, 0, cand), mu.transpose(1, 2)).squeeze(2);
+    // Mean pairwise cosine over distinct pairs: (|sum u|^2 - T) / (T (T - 1)).
     const at::Tensor redundancy =
-        ((mu.squeeze(1).pow(2).sum(1, true) * double(t) - 1) / double(std::max<int64_t>(1, t - 1)));  // [H, 1]
+        (mu.squeeze(1).pow(2).sum(1, true) * double(t) - 1) / double(std::max<int64_t>(1, t - 1));  // [H, 1]
     const at::Tensor abar = attn.mean(1, true);
     const at::Tensor diversity = to_attention_scale(-cos_to_mean, abar, 1e-8);
     const at::Tensor vnorm = to_attention_scale(values.slice(1, 0, cand).norm(2, -1), abar, 0.0);
     return redundancy * diversity + (1 - redundancy) * (attn + vnorm);
   }
 
-  // TEMPORARY until adakv's allocation is shared: each head gets floor(alpha * sel) of its own
-  // best tokens, the other slots go to the best of all heads together.
-  std::vector<int64_t> adakv_counts(const at::Tensor& attn, int64_t sel) const {
-    const int64_t h = attn.size(0), cand = attn.size(1);
-    at::Tensor s = attn.clone();
-    const auto floor_n = static_cast<int64_t>(std::floor(alpha_ * static_cast<double>(sel)));
-    if (floor_n > 0) s.scatter_(1, std::get<1>(s.topk(floor_n, 1)), std::numeric_limits<float>::infinity());
-    const at::Tensor head = std::get<1>(s.reshape({-1}).topk(h * sel)).div(cand, "floor");
-    const at::Tensor c = at::bincount(head, {}, h);
-    return std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + h);
-  }
-
-  // TEMPORARY until selection.h's ragged_plan lands.
-  static KeepPlan ragged(const std::vector<at::Tensor>& rows) {
-    const int64_t h = static_cast<int64_t>(rows.size());
-    int64_t k = 0;
-    for (const auto& r : rows) k = std::max(k, r.numel());
-    KeepPlan plan;
-    plan.keep = at::zeros({h, k}, at::kLong);
-    plan.lengths = at::empty({h}, at::kLong);
-    bool same = true;
-    for (int64_t i = 0; i < h; ++i) {
-      plan.keep[i].slice(0, 0, rows[i].numel()).copy_(rows[i]);
-      plan.lengths[i] = rows[i].numel();
-      same = same && rows[i].numel() == k;
-    }
-    if (same) plan.lengths = at::Tensor();
-    return plan;
-  }
-
-  std::string base_ = "snapkv", pooling_ = "avg";
-  int64_t window_ = 32, kernel_ = 7;
+  SnapConfig snap_;
+  std::string base_ = "snapkv";
   double alpha_ = 0.2;
 };
 

@@ -5,6 +5,7 @@ import { spawnSync } from "child_process";
 import fs from "fs";
 import os from "os";
 import path from "path";
+import { mulberry32 } from "../../tests/parity/tokenizer/mulberry32.mjs";
 
 const [kvbench, dest] = process.argv.slice(2);
 const npm = "third_party/npm/node_modules/@lenml";
@@ -12,14 +13,6 @@ const { TokenizerLoader } = await import(path.resolve(npm, "tokenizers/dist/main
 const readJson = (p) => JSON.parse(fs.readFileSync(p, "utf8"));
 const TARGET_BYTES = 10_000_000;
 
-function mulberry32(a) {
-  return () => {
-    a |= 0; a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Mixed text: the parity corpus' fragments (scripts, emoji, code, numbers, special tokens)
 // interleaved with random words in several alphabets, so the word cache does not see only repeats.

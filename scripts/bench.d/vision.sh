@@ -4,6 +4,7 @@
 set -euo pipefail
 KVB=$1
 out=results/bench/vision.json
+mkdir -p results/bench
 {
   echo "{\"machine\": \"$(nproc) cores\", \"runs\": ["
   first=1

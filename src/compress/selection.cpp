@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "compress/tensor_fmt.h"
@@ -58,6 +59,19 @@ KeepPlan keep_top_and_recent(const at::Tensor& scores, int64_t tokens, int64_t b
 
 KeepPlan same_for_all_heads(const at::Tensor& row, int64_t heads) {
   return {row.to(at::kLong).unsqueeze(0).expand({heads, row.size(0)}).contiguous(), {}, {}, {}};
+}
+
+std::vector<at::Tensor> adakv_rows(const at::Tensor& scores_in, int64_t sel, double floor_alpha) {
+  const int64_t h = scores_in.size(0), cand = scores_in.size(1);
+  auto scores = scores_in.clone();
+  const auto floor_n = static_cast<int64_t>(std::floor(floor_alpha * static_cast<double>(sel)));
+  if (floor_n > 0) scores.scatter_(1, top_sorted(scores, floor_n), std::numeric_limits<float>::infinity());
+  // Flat indices come back ascending, so each head's positions are already sorted.
+  auto flat = top_sorted(scores.reshape({1, -1}), h * sel)[0].cpu();
+  auto head = flat.div(cand, "floor"), pos = flat.remainder(cand);
+  std::vector<at::Tensor> rows;
+  for (int64_t i = 0; i < h; ++i) rows.push_back(pos.masked_select(head == i));
+  return rows;
 }
 
 KeepPlan ragged_plan(const std::vector<at::Tensor>& rows) {

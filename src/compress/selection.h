@@ -29,6 +29,11 @@ KeepPlan keep_top_and_recent(const at::Tensor& scores, int64_t tokens, int64_t b
 // The same ascending index row [K] for every one of `heads` heads.
 KeepPlan same_for_all_heads(const at::Tensor& row, int64_t heads);
 
+// AdaKV's allocation of H * sel slots over the heads of [H, N] scores: each head first gets its
+// floor(floor_alpha * sel) best candidates, the remaining slots go to the best of all heads
+// together. Returns each head's chosen candidate positions, ascending (the counts differ).
+std::vector<at::Tensor> adakv_rows(const at::Tensor& scores, int64_t sel, double floor_alpha);
+
 // Rows of different lengths (each ascending int64) -> padded keep [H, max] + lengths.
 KeepPlan ragged_plan(const std::vector<at::Tensor>& rows);
 

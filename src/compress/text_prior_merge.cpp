@@ -5,19 +5,10 @@
 #include <limits>
 
 #include "compress/method.h"
+#include "compress/selection.h"
 #include "core/error.h"
 
 namespace kvb {
-
-at::Tensor mean_over_query_groups(const at::Tensor& per_query_head, int64_t kv_heads) {
-  const int64_t hq = per_query_head.size(0);
-  KVB_CHECK(kv_heads > 0 && hq % kv_heads == 0, "{} query heads do not split into {} kv heads", hq, kv_heads);
-  if (hq == kv_heads) return per_query_head;
-  auto sizes = per_query_head.sizes().vec();
-  sizes[0] = hq / kv_heads;
-  sizes.insert(sizes.begin(), kv_heads);
-  return per_query_head.reshape(sizes).mean(1);
-}
 
 at::Tensor text_prior_keep(const at::Tensor& scores, const at::Tensor& modality, int64_t budget,
                            double recent_ratio) {
@@ -38,10 +29,8 @@ at::Tensor text_prior_keep(const at::Tensor& scores, const at::Tensor& modality,
     // Two passes instead of adding a large constant to text scores: an additive prior of the
     // size needed would round away the differences between small attention sums.
     const int64_t from_text = std::min(heavy, n_text);
-    if (from_text > 0)
-      parts.push_back(std::get<1>(at::where(is_text, old, ninf).topk(from_text, 1)));
-    if (heavy > from_text)
-      parts.push_back(std::get<1>(at::where(is_text, ninf, old).topk(heavy - from_text, 1)));
+    if (from_text > 0) parts.push_back(top_sorted(at::where(is_text, old, ninf), from_text));
+    if (heavy > from_text) parts.push_back(top_sorted(at::where(is_text, ninf, old), heavy - from_text));
   }
   if (recent > 0) parts.push_back(at::arange(older, t, at::kLong).unsqueeze(0).expand({h, recent}));
   return std::get<0>(at::cat(parts, 1).sort(1));

@@ -39,7 +39,4 @@ struct MergedKV {
 MergedKV merge_evicted(const at::Tensor& keys, const at::Tensor& values, const at::Tensor& keep,
                        MergeRule rule);
 
-// GQA: mean of each group of Hq / Hkv consecutive query heads, [Hq, ...] -> [Hkv, ...].
-at::Tensor mean_over_query_groups(const at::Tensor& per_query_head, int64_t kv_heads);
-
 }  // namespace kvb

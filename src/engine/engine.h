@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -67,8 +68,15 @@ class Model {
   virtual std::string family() const = 0;
   // The model's text tokenizer (no special tokens added; decoding skips them), e.g. for a
   // benchmark's TokenCodec.
-  virtual std::vector<int64_t> encode_text(const std::string& text) const = 0;
-  virtual std::string decode_text(const std::vector<int64_t>& ids) const = 0;
+  // Defaults throw, so test doubles need not implement them.
+  virtual std::vector<int64_t> encode_text(const std::string& text) const {
+    (void)text;
+    throw std::logic_error(family() + " model: no tokenizer");
+  }
+  virtual std::string decode_text(const std::vector<int64_t>& ids) const {
+    (void)ids;
+    throw std::logic_error(family() + " model: no tokenizer");
+  }
   // For run.json: folder, family, dtype, device, the resolved load options.
   virtual nlohmann::json describe() const = 0;
 };

@@ -11,7 +11,8 @@ struct MediaRef {
   std::string path;   // a file on disk, or
   std::string bytes;  // the encoded file itself (e.g. base64-decoded from a TSV cell)
   std::string label;  // how errors name it ("hr_bench_4k.tsv row 17")
-  int64_t max_pixels = 0;  // > 0: the benchmark's per-image resolution cap (the processor resizes below it)
+  int64_t max_pixels = 0;  // > 0: the benchmark's per-image (per-frame for videos) resolution cap (the processor resizes below it)
+  double fps = 0;          // > 0 (videos): frames per second to sample, qwen-vl-utils' "fps" key (FAVOR-Bench: 1.0)
 };
 
 struct Segment {

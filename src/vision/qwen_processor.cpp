@@ -1,6 +1,7 @@
 #include "vision/qwen_processor.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
@@ -119,24 +120,47 @@ VisionInput patchify_frames(const std::vector<at::Tensor>& frames_u8, const Qwen
     KVB_CHECK(f.dim() == 3 && f.scalar_type() == at::kByte && f.size(2) == 3 && f.size(0) == H && f.size(1) == W,
               "patchify_frames: every frame must be [{}, {}, 3] uint8, got {}", H, W, c10::str(f.sizes()));
   }
-  at::Tensor x = at::stack(frames_u8, 0);  // [T, H, W, 3]
-  // transformers: rescale in float64 then cast to float32; normalize in float32.
-  x = (x.to(at::kDouble) * cfg.rescale_factor).to(at::kFloat);
-  at::Tensor mean = at::tensor(cfg.image_mean, at::kDouble).to(at::kFloat);
-  at::Tensor std = at::tensor(cfg.image_std, at::kDouble).to(at::kFloat);
-  x = ((x - mean) / std).permute({0, 3, 1, 2});  // [T, C, H, W]
+  // transformers rescales in float64, casts to float32 and normalises in float32; for uint8
+  // input that is a 256-entry table per channel, so the patches are written in one pass.
+  const int64_t C = 3;
+  float lut[3][256];
+  for (int64_t c = 0; c < C; ++c) {
+    const float mean = static_cast<float>(cfg.image_mean[c]), stdv = static_cast<float>(cfg.image_std[c]);
+    for (int v = 0; v < 256; ++v) lut[c][v] = (static_cast<float>(v * cfg.rescale_factor) - mean) / stdv;
+  }
+  std::vector<at::Tensor> frames;
+  std::vector<const uint8_t*> src;
+  for (const auto& f : frames_u8) frames.push_back(f.contiguous());
+  for (const auto& f : frames) src.push_back(f.data_ptr<uint8_t>());
   // A frame count that is not a multiple of the temporal patch repeats the last frame (a
   // single image becomes temporal_patch_size copies of itself).
-  const int64_t T = x.size(0);
-  if (T % TP != 0) {
-    at::Tensor last = x.slice(0, T - 1, T).expand({TP - T % TP, -1, -1, -1});
-    x = at::cat({x, last}, 0);
-  }
-  const int64_t C = x.size(1), gt = x.size(0) / TP, gh = H / P, gw = W / P;
-  at::Tensor patches = x.reshape({gt, TP, C, gh / M, M, P, gw / M, M, P})
-                           .permute({0, 3, 6, 4, 7, 2, 1, 5, 8})
-                           .reshape({gt * gh * gw, C * TP * P * P})
-                           .contiguous();
+  const int64_t T = static_cast<int64_t>(frames.size());
+  const int64_t gt = (T + TP - 1) / TP, gh = H / P, gw = W / P;
+  const int64_t row_len = C * TP * P * P, rows = gt * gh * gw;
+  at::Tensor patches = at::empty({rows, row_len}, at::kFloat);
+  float* dst = patches.data_ptr<float>();
+  // Row order of HF's reshape(gt, TP, C, gh/M, M, P, gw/M, M, P).permute(0,3,6,4,7,2,1,5,8):
+  // (t, h block, w block, h in block, w in block); within a row (C, TP, P, P).
+  at::parallel_for(0, rows, 64, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      int64_t rest = r;
+      const int64_t wm = rest % M; rest /= M;
+      const int64_t hm = rest % M; rest /= M;
+      const int64_t wb = rest % (gw / M); rest /= gw / M;
+      const int64_t hb = rest % (gh / M); rest /= gh / M;
+      const int64_t t = rest;
+      const int64_t y0 = (hb * M + hm) * P, x0 = (wb * M + wm) * P;
+      float* o = dst + r * row_len;
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t tp = 0; tp < TP; ++tp) {
+          const uint8_t* f = src[std::min(t * TP + tp, T - 1)];
+          for (int64_t py = 0; py < P; ++py) {
+            const uint8_t* line = f + ((y0 + py) * W + x0) * C + c;
+            for (int64_t px = 0; px < P; ++px) *o++ = lut[c][line[px * C]];
+          }
+        }
+    }
+  });
   VisionInput out;
   out.pixel_values = patches;
   out.grid_thw = at::tensor(std::vector<int64_t>{gt, gh, gw}, at::kLong).reshape({1, 3});

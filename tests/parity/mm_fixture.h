@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/kv_cache.h"  // uniform_budget
 #include "compress/method.h"
 #include "core/registry.h"
 
@@ -56,10 +57,6 @@ inline MmLayer make_mm_layer(int64_t t, int64_t hq, int64_t hkv, int64_t d, uint
   m.layer.attention_mass = dense_attention(m.queries, m.layer.keys).sum(1).to(at::kFloat);
   if (window > 0) m.layer.window_queries = m.queries.slice(1, t - std::min(window, t)).contiguous();
   return m;
-}
-
-inline int64_t uniform_budget(double ratio, int64_t t) {
-  return std::max<int64_t>(1, std::llround(ratio * static_cast<double>(t)));
 }
 
 inline std::unique_ptr<CompressionMethod> make_method(const std::string& name, const nlohmann::json& cfg) {

@@ -168,13 +168,13 @@ TEST(MileBench, ScoringRulesPerDataset) {
 
 TEST(MileBench, GroupAggregation) {
   auto b = make({{"datasets", {"all"}}});
-  auto rec = [](const char* g, double s, bool failed = false) {
+  auto rec = [](const char* g, double s, bool failed = false, int64_t n_images = 2) {
     kvb::ScoredRecord r;
-    r.group = g, r.score = s, r.failed = failed;
+    r.group = g, r.score = s, r.failed = failed, r.meta = {{"n_images", n_images}};
     return r;
   };
   std::vector<kvb::ScoredRecord> rs = {
-      rec("ActionLocalization", 1), rec("ActionLocalization", 0), rec("ActionPrediction", 1),
+      rec("ActionLocalization", 1, false, 6), rec("ActionLocalization", 0, false, 5), rec("ActionPrediction", 1),
       rec("ActionSequence", 0), rec("ActionSequence", 1, true), rec("ObjectShuffle", 1), rec("WebQA", 0.5),
       rec("TextNeedleInAHaystack", 1), rec("ImageNeedleInAHaystack", 0), rec("GPR1200", 1)};
   auto a = b->aggregate(rs);
@@ -192,4 +192,7 @@ TEST(MileBench, GroupAggregation) {
   EXPECT_EQ(a["failed"], 1);
   EXPECT_EQ(a["datasets"]["ActionSequence"]["failed"], 1);
   EXPECT_EQ(b->expected_groups().size(), 29u);
+  // evaluate.py levels by image count: < 6 Few, > 31 Many, else Medium.
+  EXPECT_DOUBLE_EQ(a["datasets"]["ActionLocalization"]["image_quantity_level"]["Medium"].get<double>(), 100);
+  EXPECT_DOUBLE_EQ(a["datasets"]["ActionLocalization"]["image_quantity_level"]["Few"].get<double>(), 0);
 }

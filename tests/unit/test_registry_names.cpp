@@ -18,7 +18,7 @@ void expect_registered(const std::vector<std::string>& names) {
 TEST(RegistryNames, MethodsBenchmarksModels) {
   expect_registered<kvb::CompressionMethod>(
       {"full", "streaming_llm", "h2o", "snapkv", "pyramidkv", "adakv", "flashcache", "lookm", "meda", "mixkv"});
-  expect_registered<kvb::Benchmark>({"milebench", "vstar", "hrbench", "needle"});
+  expect_registered<kvb::Benchmark>({"milebench", "vstar", "hrbench", "favor_bench", "needle"});
   expect_registered<kvb::ModelFamily>({"qwen2_5_vl"});
 }
 

@@ -5,6 +5,7 @@
 import fs from "fs";
 import path from "path";
 import { fileURLToPath } from "url";
+import { mulberry32 } from "./mulberry32.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../../..");
@@ -119,14 +120,6 @@ const longs = [
   "x".repeat(255) + " " + "y".repeat(256) + " " + "z".repeat(257), "Lorem ipsum dolor sit amet, ".repeat(60),
 ];
 // seeded mixtures of fragments from every category
-function mulberry32(a) {
-  return () => {
-    a |= 0; a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = mulberry32(20240601);
 const pieces = fixed.filter((s) => s.length > 0);
 const seps = ["", " ", "  ", "\n", "\r\n", "\t", " \n", ". ", ", ", "'s ", "'LL ", "<|im_end|>", "<s>", "<image>", "\u00A0"];
