@@ -76,13 +76,20 @@ class Engine : public Model {
     r.kept_tokens = cache.kept_tokens();
     r.compress_ms = timer.ms();
 
-    const at::Tensor first = at::log_softmax(pre.last_logits, -1);
-    if (opt.return_first_logprobs) {
-      const at::Tensor c = first.contiguous().cpu();
+    // The prefill logits predate compression, so they are the same for every method; the first
+    // distribution that sees the compressed cache is the next step's, after the greedy first token.
+    const int64_t first_token = pre.last_logits.argmax().item<int64_t>();
+    auto record_first = [&](const at::Tensor& logits) {
+      const at::Tensor c = at::log_softmax(logits, -1).contiguous().cpu();
       r.first_token_logprobs.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-    }
+    };
+    auto record_first_without_decoding = [&] {
+      if (opt.return_first_logprobs && r.first_token_logprobs.empty())
+        record_first(forward(at::tensor({first_token}, at::kLong), p.next_position, cache, false)[0]);
+    };
     if (!opt.continuations.empty()) {
-      score_continuations(opt.continuations, first, p.next_position, cache, r);
+      record_first_without_decoding();
+      score_continuations(opt.continuations, at::log_softmax(pre.last_logits, -1), p.next_position, cache, r);
       r.stop_reason = "scored";
       return r;
     }
@@ -104,7 +111,9 @@ class Engine : public Model {
       Timer step_timer;
       logits = forward(at::tensor({tok}, at::kLong), position++, cache, true)[0];
       r.decode_ms.push_back(step_timer.ms());
+      if (i == 0 && opt.return_first_logprobs) record_first(logits);
     }
+    record_first_without_decoding();
     r.text = bb_->decode(r.ids);
     return r;
   }

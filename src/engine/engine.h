@@ -26,7 +26,10 @@ struct GenerationOptions {
   double ratio = 1.0;
   // Extra stop token ids on top of the model's EOS ids (generation_config / config.json).
   std::vector<int64_t> stop_ids;
-  // Fill `first_token_logprobs` with the log-softmax of the first decoding step ([vocab]).
+  // Fill `first_token_logprobs` ([vocab]) with the log-softmax of the first step that reads the
+  // compressed cache: the prediction after the greedy first token (itself predicted by the
+  // uncompressed prefill, hence the same for every method). Costs one extra forward when
+  // decoding stops before that step or continuations are scored.
   bool return_first_logprobs = false;
   // Fill `prompt_ids` (the expanded prompt token ids) in the result.
   bool return_prompt_ids = false;

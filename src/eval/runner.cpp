@@ -102,6 +102,9 @@ RunSummary run_experiment(const Experiment& exp, const RunOptions& opt, const Mo
     write_run_json(exp_dir, exp.resolved, with_models, /*append_history=*/false);
     for (const auto& bspec : exp.benchmarks) {
       auto bench = Registry<Benchmark>::instance().create(bspec.name, bspec.options);
+      const Model* m = model.get();
+      bench->set_tokenizer({[m](const std::string& t) { return m->encode_text(t); },
+                            [m](const std::vector<int64_t>& ids) { return m->decode_text(ids); }});
       const auto samples = bench->load(bspec.data);
       int64_t limit = bspec.limit;
       if (opt.limit > 0) limit = limit > 0 ? std::min(limit, opt.limit) : opt.limit;

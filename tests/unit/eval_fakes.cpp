@@ -12,15 +12,19 @@ namespace {
 class TestMean : public Benchmark {
  public:
   explicit TestMean(const json& cfg) {
-    ConfigReader(cfg, "benchmark 'test_mean'").get("n", n_).get("groups", groups_).finish();
+    ConfigReader(cfg, "benchmark 'test_mean'").get("n", n_).get("groups", groups_).get("token_groups", token_groups_).finish();
   }
+  void set_tokenizer(TokenCodec codec) override { codec_ = std::move(codec); }
   std::vector<Sample> load(const std::string&) const override {
     std::vector<Sample> out;
     for (int64_t i = 0; i < n_; ++i) {
       Sample s;
       s.id = fmt::format("s{}", i);
-      s.group = fmt::format("g{}", i % groups_ + 1);
-      s.messages = {{"user", {text_segment(fmt::format("question {}", i))}}};
+      const std::string question = fmt::format("question {}", i);
+      // token_groups: the group is the question's length in the model's tokens (the runner
+      // must have attached the model's tokenizer).
+      s.group = token_groups_ ? fmt::format("tok{}", codec_.encode(question).size()) : fmt::format("g{}", i % groups_ + 1);
+      s.messages = {{"user", {text_segment(question)}}};
       s.answer = fmt::format("a{}", i % 3);
       out.push_back(std::move(s));
     }
@@ -45,10 +49,12 @@ class TestMean : public Benchmark {
     if (n) out["overall"] = 100.0 * sum / static_cast<double>(n);
     return out;
   }
-  json params() const override { return {{"n", n_}, {"groups", groups_}}; }
+  json params() const override { return {{"n", n_}, {"groups", groups_}, {"token_groups", token_groups_}}; }
 
  private:
   int64_t n_ = 4, groups_ = 2;
+  bool token_groups_ = false;
+  TokenCodec codec_;
 };
 
 class TestTopk : public CompressionMethod {

@@ -69,6 +69,15 @@ class RaggedKeep : public kvb::CompressionMethod {
   at::Generator gen_ = at::detail::createCPUGenerator(11);
 };
 
+// Logits of the first step that reads the compressed cache: after the greedy first token.
+at::Tensor reference_first_step(const kvb::Backbone& bb, const kvb::PreparedPrompt& p, const std::vector<at::Tensor>& kept) {
+  const int64_t T = p.ids.size(0);
+  const int64_t tok = kvb::test::reference_logits(bb, p.embeddings, p.positions, T, kept, T - 1)[0].argmax().item<int64_t>();
+  const at::Tensor emb = at::cat({p.embeddings, bb.embed(at::tensor({tok}, at::kLong))});
+  const at::Tensor pos = at::cat({p.positions, bb.continue_positions(p.next_position, 1)}, 1);
+  return kvb::test::reference_logits(bb, emb, pos, T, kept, T)[0];
+}
+
 // Greedy ids of the reference: full recompute at every step.
 std::vector<int64_t> reference_greedy(const kvb::Backbone& bb, const kvb::PreparedPrompt& p, int64_t steps,
                                       const std::vector<at::Tensor>& kept, at::Tensor* first_logits) {
@@ -76,9 +85,9 @@ std::vector<int64_t> reference_greedy(const kvb::Backbone& bb, const kvb::Prepar
   const int64_t T = p.ids.size(0);
   const auto stops = bb.stop_ids();
   std::vector<int64_t> ids;
+  if (first_logits) *first_logits = reference_first_step(bb, p, kept);
   for (int64_t s = 0; s < steps; ++s) {
     const at::Tensor logits = kvb::test::reference_logits(bb, emb, pos, T, kept, emb.size(0) - 1);
-    if (s == 0 && first_logits) *first_logits = logits[0];
     const int64_t tok = logits[-1].argmax().item<int64_t>();
     if (std::find(stops.begin(), stops.end(), tok) != stops.end()) break;
     ids.push_back(tok);
@@ -164,11 +173,14 @@ TEST(QwenEngine, ContinuationLogprobsMatchRecompute) {
   kvb::GenerationOptions opt;
   opt.ratio = 0.5;
   opt.continuations = {" yes", " no, it is a cat", "B"};
+  opt.return_first_logprobs = true;
   const auto msgs = text_prompt(17);
   const auto r = model->generate(msgs, opt, method);
   ASSERT_EQ(r.continuation_logprobs.size(), 3u);
   const auto p = bb->prepare(msgs);
   const int64_t T = p.ids.size(0);
+  expect_close(at::tensor(r.first_token_logprobs), at::log_softmax(reference_first_step(*bb, p, method.kept), -1),
+               "first-step log-probs over the compressed cache");
   for (size_t c = 0; c < opt.continuations.size(); ++c) {
     const std::vector<int64_t> ids = bb->encode_text(opt.continuations[c]);
     const at::Tensor t = at::tensor(ids, at::kLong);

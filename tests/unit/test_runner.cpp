@@ -54,6 +54,8 @@ class FakeModel : public kvb::Model {
   }
   kvb::ModelGeometry geometry() const override { return {}; }
   std::string family() const override { return "fake"; }
+  // One token per byte.
+  std::vector<int64_t> encode_text(const std::string& text) const override { return std::vector<int64_t>(text.size(), 7); }
   json describe() const override { return {{"family", "fake"}}; }
 
  private:
@@ -190,6 +192,19 @@ TEST_F(RunnerTest, ShardUnionEqualsUnshardedRun) {
   EXPECT_TRUE(fs::exists(fs::path(sharded.results_root) / "fake/m/full/test_mean.shard2of3.jsonl"));
   EXPECT_EQ(kvb::render_tables(sharded, kvb::result_store_source(sharded), "md"),
             kvb::render_tables(whole, kvb::result_store_source(whole), "md"));
+}
+
+TEST_F(RunnerTest, BenchmarkCountsTokensWithTheModelsTokenizer) {
+  auto exp = experiment(dir_);
+  exp.benchmarks[0].options["token_groups"] = true;
+  exp.benchmarks[0].options["n"] = 11;
+  exp.cells.resize(1);
+  kvb::run_experiment(exp, {}, loader());
+  kvb::ResultPath p{exp.results_root, "fake", "m", exp.cells[0].dir, "test_mean"};
+  const auto recs = kvb::read_records(p.file());
+  ASSERT_EQ(recs.size(), 11u);
+  EXPECT_EQ(recs[9]["group"], "tok10");   // "question 9": 10 bytes
+  EXPECT_EQ(recs[10]["group"], "tok11");  // "question 10"
 }
 
 TEST(RunnerMath, MedianAndKl) {

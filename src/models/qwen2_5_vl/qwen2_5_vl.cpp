@@ -93,11 +93,12 @@ class QwenBackbone : public Backbone {
         // A benchmark's per-item resolution cap lowers the processor's max_pixels.
         const int64_t cap = s.media.max_pixels;
         if (md.video) {
-          KVB_CHECK(!s.media.path.empty(), "video '{}': only video files are supported, not in-memory bytes",
-                    s.media.label);
           VideoSamplingConfig vc = video_;
           if (cap > 0) vc.max_pixels = vc.max_pixels > 0 ? std::min(vc.max_pixels, cap) : cap;
-          md.input = preprocess_video(sample_video(s.media.path, vc), proc_);
+          // The benchmark's video element (FAVOR-Bench: fps 1.0) wins over the model default,
+          // as qwen-vl-utils reads "fps" from the element itself.
+          if (s.media.fps > 0) vc.fps = s.media.fps, vc.nframes = 0;
+          md.input = preprocess_video(load_media_video(s.media, vc), proc_);
         } else {
           QwenProcessorConfig pc = proc_;
           if (cap > 0) pc.max_pixels = std::min(pc.max_pixels, cap), pc.min_pixels = std::min(pc.min_pixels, pc.max_pixels);
