@@ -39,7 +39,8 @@ std::string emit(const fs::path& dir, const std::string& stem, const std::string
     d << "\n\n";
   }
   std::ofstream g(gp);
-  g << "set terminal png size 900,600\nset output " << quote(png.string()) << "\n";
+  // noenhanced: method names such as streaming_llm must not turn into subscripts.
+  g << "set terminal png size 900,600 noenhanced\nset output " << quote(png.string()) << "\n";
   g << "set title " << quote(title) << "\nset xlabel " << quote(xlabel) << "\nset ylabel " << quote(ylabel) << "\n";
   g << "set key outside right\nset grid\n" << (logx ? "set logscale x\n" : "");
   if (series.empty()) {
