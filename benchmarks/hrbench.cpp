@@ -7,7 +7,9 @@
 // = VLMEvalKit matching_util) on the stripped answer; the GPT fallback of the official code is
 // not available offline, so an answer it cannot read scores 0 (VLMEvalKit's exact_matching).
 // Aggregation: the official one (HR-Bench image_mcq.py / lmms-eval hrbench_aggregate_results):
-// accuracy per cycle_category, then the mean over cycles, for single, cross and all.
+// accuracy per cycle_category, then the mean over cycles, for single, cross and all. (lmms-eval
+// divides by the cycles a category occurs in, the HR-Bench repo by all cycles; the published
+// files hold every category in every cycle, where both agree. We follow lmms-eval.)
 #include <algorithm>
 #include <filesystem>
 #include <fstream>

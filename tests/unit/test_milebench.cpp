@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
+
+#include <unistd.h>
 
 #include "benchmarks/milebench_prompt.h"
 #include "core/error.h"
@@ -247,4 +251,33 @@ TEST(MileBench, GroupMembershipMatchesOfficialTaxonomy) {
     EXPECT_EQ(group[0] == 'T', t) << dataset;
     EXPECT_EQ(group[0] == 'S', s) << dataset;
   }
+}
+
+// evaluate.py: evaluate_rouge asserts a non-empty normalised answer, evaluate_needle does not,
+// so an MMCoQA answer that normalises to "" is contained in every prediction (score 1) and a
+// needle answer "" is never a word of it (score 0).
+TEST(MileBench, EmptyNormalisedAnswerFollowsEachRule) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("kvb_milebench_empty_" + std::to_string(::getpid()));
+  auto write = [&](const std::string& name, const std::string& qtype) {
+    fs::create_directories(root / name);
+    nlohmann::json doc = {
+        {"meta_data", {{"task_instruction", {"Answer."}}, {"question_type", qtype}}},
+        {"data",
+         {{{"sample_id", 0}, {"task_instruction_id", 0}, {"task_instance", {{"context", "Q?"}, {"images_path", nlohmann::json::array()}}},
+           {"response", "?"}}}}};
+    std::ofstream(root / name / (name + ".json")) << doc.dump();
+  };
+  write("MMCoQA", "open-ended");
+  write("TextNeedleInAHaystack", "open-ended");
+  write("WebQA", "open-ended");
+  auto b = make({{"datasets", {"MMCoQA", "TextNeedleInAHaystack", "WebQA"}}});
+  auto m = by_id(b->load(root.string()));
+  ASSERT_TRUE(m.at("MMCoQA/0").error.empty()) << m.at("MMCoQA/0").error;
+  EXPECT_EQ(b->score(m.at("MMCoQA/0"), "anything").score, 1);
+  ASSERT_TRUE(m.at("TextNeedleInAHaystack/0").error.empty());
+  EXPECT_EQ(b->score(m.at("TextNeedleInAHaystack/0"), "anything").score, 0);
+  EXPECT_NE(m.at("WebQA/0").error.find("response is empty after normalisation"), std::string::npos)
+      << m.at("WebQA/0").error;
+  fs::remove_all(root);
 }
