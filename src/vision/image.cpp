@@ -3,8 +3,13 @@
 
 #include <ATen/ATen.h>
 
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
 #include "core/error.h"
 #include "engine/prompt.h"
+#include "vision/bmp.h"
 
 namespace kvb {
 
@@ -86,14 +91,33 @@ Image load_media_image(const MediaRef& media) {
 }
 
 #ifndef KVB_WITH_OPENCV
+// Without OpenCV only what our own code decodes: uncompressed 24-bit BMP.
 namespace {
+bool has_bmp_extension(const std::string& path) {
+  if (path.size() < 4) return false;
+  std::string ext = path.substr(path.size() - 4);
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".bmp";
+}
 [[noreturn]] void no_opencv(const std::string& what) {
-  KVB_FAIL("{}: cannot decode images: kvbench was built without OpenCV (-DKVB_WITH_OPENCV=OFF)", what);
+  KVB_FAIL("{}: cannot decode images: kvbench was built without OpenCV (-DKVB_WITH_OPENCV=OFF; only "
+           "uncompressed 24-bit BMP is read without it)",
+           what);
 }
 }  // namespace
 bool vision_decoding_available() { return false; }
-Image decode_image_file(const std::string& path) { no_opencv(path); }
-Image decode_image_bytes(const std::string&, const std::string& label) { no_opencv(label); }
+Image decode_image_bytes(const std::string& bytes, const std::string& label) {
+  if (!is_bmp(bytes)) no_opencv(label);
+  return decode_bmp(bytes, label);
+}
+Image decode_image_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f && !has_bmp_extension(path)) no_opencv(path);  // what could not be read could not be decoded either
+  KVB_CHECK(f, "{}: cannot open image file", path);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return decode_image_bytes(ss.str(), path);
+}
 #endif
 
 }  // namespace kvb
