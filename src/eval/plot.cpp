@@ -39,7 +39,8 @@ std::string emit(const fs::path& dir, const std::string& stem, const std::string
     d << "\n\n";
   }
   std::ofstream g(gp);
-  g << "set terminal png size 900,600\nset output " << quote(png.string()) << "\n";
+  // noenhanced: method names such as streaming_llm must not turn into subscripts.
+  g << "set terminal png size 900,600 noenhanced\nset output " << quote(png.string()) << "\n";
   g << "set title " << quote(title) << "\nset xlabel " << quote(xlabel) << "\nset ylabel " << quote(ylabel) << "\n";
   g << "set key outside right\nset grid\n" << (logx ? "set logscale x\n" : "");
   if (series.empty()) {
@@ -68,17 +69,19 @@ std::vector<std::string> write_plots(const Experiment& exp, const RecordSource& 
   fs::create_directories(out_dir);
   std::vector<std::string> pngs;
   const ModelSpec& model = exp.models.front();
-  for (const auto& b : exp.benchmarks) {
+  std::vector<double> rhos;
+  for (const auto& c : exp.cells) rhos.push_back(c.rho);
+  // One line per method row over ρ; Full (the reference) as a flat line when it has the metric.
+  auto versus_rho = [&](const BenchmarkSpec& b, const std::string& metric, const std::string& stem,
+                        const std::string& ylabel) {
     std::map<std::string, Series> by_row;
     std::vector<std::string> order;
-    std::vector<double> rhos;
-    for (const auto& c : exp.cells) rhos.push_back(c.rho);
     for (const auto& c : exp.cells) {
-      const CellValue v = evaluate_cell(exp, source, model, c, b.id);
+      const CellValue v = evaluate_cell(exp, source, model, c, b.id, "overall", metric);
       if (!v.has) continue;
       const std::string row = c.is_full() ? "Full" : method_row(c);
       if (!by_row.count(row)) order.push_back(row), by_row[row].title = row;
-      if (c.is_full()) {  // the reference: a flat line across the ρ range
+      if (c.is_full()) {
         by_row[row].points.push_back({*std::min_element(rhos.begin(), rhos.end()), v.value});
         by_row[row].points.push_back({1.0, v.value});
       } else {
@@ -91,9 +94,17 @@ std::vector<std::string> write_plots(const Experiment& exp, const RecordSource& 
       std::sort(s.points.begin(), s.points.end());
       series.push_back(std::move(s));
     }
-    pngs.push_back(emit(out_dir, "score_vs_rho_" + path_component(b.id),
-                        fmt::format("{}: score vs retention ratio ({})", b.id, model.name), "retention ratio ρ",
-                        "score", series, true, true));
+    pngs.push_back(emit(out_dir, stem + "_" + path_component(b.id),
+                        fmt::format("{}: {} vs retention ratio ({})", b.id, ylabel, model.name), "retention ratio ρ",
+                        ylabel, series, true, true));
+  };
+  for (const auto& b : exp.benchmarks) {
+    versus_rho(b, "score", "score_vs_rho", "score");
+    // Agreement with Full separates methods even where scores cannot (random-weight models).
+    if (exp.full_cell()) {
+      versus_rho(b, "agree_full", "agree_full_vs_rho", "same answer as Full (fraction)");
+      versus_rho(b, "kl_full", "kl_full_vs_rho", "first-step KL(Full || method)");
+    }
   }
   // Per-sample scatter plots over every cell and benchmark, one series per method row.
   auto scatter = [&](const std::string& stem, const std::string& title, const char* xkey, const char* ykey,

@@ -1,6 +1,8 @@
 #pragma once
 // `kvbench plot`: PNG figures through gnuplot (data + script files are kept next to them):
 //   score_vs_rho_<benchmark>.png     score vs ρ, one line per method row (Full as a flat line)
+//   agree_full_vs_rho_<benchmark>.png, kl_full_vs_rho_<benchmark>.png   the same for agreement
+//                                    with Full's answer and first-step KL, when there is a Full cell
 //   compress_ms_vs_tokens.png        compression ms vs prompt tokens, one point set per method
 //   decode_ms_vs_kept_kv.png         median decode ms/token vs kept KV tokens, per method
 #include <string>

@@ -27,13 +27,20 @@ TEST(Plot, ScoreVsRhoAndScatterPlots) {
       out.push_back({{"id", fmt::format("s{}", i)}, {"group", "g1"}, {"score", i < right ? 1 : 0},
                      {"prompt_tokens", 100 + i}, {"compress_ms", c.rho * (100 + i)},
                      {"kept_tokens", static_cast<int>(c.rho * 100)}, {"decode_ms_median", 1 + c.rho}});
+    if (!c.is_full())  // as the runner writes them: only compressed cells compare with Full
+      for (int i = 0; i < 4; ++i) out[i]["agree_full"] = i == 0, out[i]["kl_full"] = 1 - c.rho + 0.1 * i;
     return out;
   };
   auto pngs = kvb::write_plots(exp, source, dir.string());
-  ASSERT_EQ(pngs.size(), 3u);
-  std::ifstream dat(dir / "score_vs_rho_a.dat");
-  std::string text((std::istreambuf_iterator<char>(dat)), {});
-  EXPECT_EQ(text, "# Full\n0.2 75\n1 75\n\n\n# TopK\n0.2 25\n0.5 50\n\n\n");
+  ASSERT_EQ(pngs.size(), 5u);
+  auto read = [&](const char* name) {
+    std::ifstream in(dir / name);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  EXPECT_EQ(read("score_vs_rho_a.dat"), "# Full\n0.2 75\n1 75\n\n\n# TopK\n0.2 25\n0.5 50\n\n\n");
+  EXPECT_EQ(read("agree_full_vs_rho_a.dat"), "# TopK\n0.2 0.25\n0.5 0.25\n\n\n");
+  // mean over i of 1 - rho + 0.1 i = 1.15 - rho
+  EXPECT_EQ(read("kl_full_vs_rho_a.dat"), "# TopK\n0.2 0.95\n0.5 0.65\n\n\n");
   for (const auto& p : pngs) {
     std::ifstream in(p, std::ios::binary);
     char magic[8] = {0};
