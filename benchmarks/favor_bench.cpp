@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/registry.h"
 #include "eval/benchmark.h"
+#include "eval/group_accuracy.h"
 #include "eval/text_norm.h"
 
 namespace kvb {
@@ -130,22 +131,8 @@ class FavorBench : public Benchmark {
   }
 
   json aggregate(const std::vector<ScoredRecord>& records) const override {
-    std::map<std::string, std::pair<double, int64_t>> by;
-    double sum = 0;
-    int64_t n = 0, failed = 0;
-    for (const auto& r : records) {
-      if (r.failed) {
-        ++failed;
-        continue;
-      }
-      by[r.group].first += r.score;
-      by[r.group].second += 1;
-      sum += r.score;
-      ++n;
-    }
-    json groups = json::object();
-    for (const auto& [g, v] : by) groups[g] = 100.0 * v.first / static_cast<double>(v.second);
-    return {{"overall", n ? 100.0 * sum / static_cast<double>(n) : 0.0}, {"groups", groups}, {"n", n}, {"failed", failed}};
+    const GroupAccuracy t = tally_by_group(records);
+    return {{"overall", t.overall_percent()}, {"groups", t.group_percent()}, {"n", t.n}, {"failed", t.failed}};
   }
 
   json params() const override {
@@ -207,7 +194,7 @@ class FavorBench : public Benchmark {
                   "{}: unknown task_type '{}' (known: AS, HAC, SAD, MAD, CM, NSM)", qwhere, s.group);
         KVB_CHECK(std::find(s.choices.begin(), s.choices.end(), s.answer) != s.choices.end(),
                   "{}: correct_answer '{}' is not one of the options", qwhere, s.answer);
-        KVB_CHECK(!video.empty(), "{}: video '{}.mp4' not found under {}", qwhere, name,
+        KVB_CHECK(!video.empty(), "{}: missing video '{}.mp4': not found under {}", qwhere, name,
                   cfg_.video_dir.empty() ? root + "/{test_videos,videos/FAVOR-Bench,videos,.}" : cfg_.video_dir);
         MediaRef media{video.string(), {}, fmt::format("FAVOR-Bench video '{}'", name), cfg_.max_pixels};
         media.fps = cfg_.fps;

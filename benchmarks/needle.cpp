@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/registry.h"
 #include "eval/benchmark.h"
+#include "eval/group_accuracy.h"
 #include "eval/text_norm.h"
 
 namespace kvb {
@@ -102,22 +103,10 @@ class Needle : public Benchmark {
   }
 
   json aggregate(const std::vector<ScoredRecord>& records) const override {
-    std::map<std::string, std::pair<double, int64_t>> groups;
-    double sum = 0;
-    int64_t n = 0, failed = 0;
-    for (const auto& r : records) {
-      if (r.failed) {
-        ++failed;
-        continue;
-      }
-      auto& g = groups[r.group];
-      g.first += r.score, ++g.second, sum += r.score, ++n;
-    }
-    json g = json::object();
-    for (const auto& [name, v] : groups) g[name] = 100.0 * v.first / static_cast<double>(v.second);
+    const GroupAccuracy t = tally_by_group(records);
     return {{"unit", "percent exact match"},
-            {"overall", n ? json(100.0 * sum / static_cast<double>(n)) : json(nullptr)},
-            {"groups", g}, {"n", static_cast<int64_t>(records.size())}, {"failed", failed}};
+            {"overall", t.n ? json(t.overall_percent()) : json(nullptr)},
+            {"groups", t.group_percent()}, {"n", static_cast<int64_t>(records.size())}, {"failed", t.failed}};
   }
 
   json params() const override {

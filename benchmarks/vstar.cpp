@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/registry.h"
 #include "eval/benchmark.h"
+#include "eval/group_accuracy.h"
 #include "eval/option_match.h"
 #include "eval/text_norm.h"
 
@@ -112,30 +113,12 @@ class VStar : public Benchmark {
   }
 
   json aggregate(const std::vector<ScoredRecord>& records) const override {
-    std::map<std::string, std::pair<double, int64_t>> by;
-    double sum = 0;
-    int64_t n = 0, failed = 0;
-    for (const auto& r : records) {
-      if (r.failed) {
-        ++failed;
-        continue;
-      }
-      by[r.group].first += r.score;
-      by[r.group].second += 1;
-      sum += r.score;
-      ++n;
-    }
-    json groups = json::object();
-    double macro = 0;
-    for (const auto& [g, v] : by) {
-      groups[g] = 100.0 * v.first / static_cast<double>(v.second);
-      macro += groups[g].get<double>();
-    }
-    return {{"overall", n ? 100.0 * sum / static_cast<double>(n) : 0.0},
-            {"groups", groups},
-            {"macro", by.empty() ? 0.0 : macro / static_cast<double>(by.size())},
-            {"n", n},
-            {"failed", failed}};
+    const GroupAccuracy t = tally_by_group(records);
+    return {{"overall", t.overall_percent()},
+            {"groups", t.group_percent()},
+            {"macro", t.macro_percent()},
+            {"n", t.n},
+            {"failed", t.failed}};
   }
 
   json params() const override {
@@ -155,7 +138,7 @@ class VStar : public Benchmark {
     s.choices = std::move(options);
     s.meta = {{"category", category}, {"image", image.string()}};
     if (!fs::is_regular_file(image)) {
-      s.error = fmt::format("{}: image '{}' not found", where, image.string());
+      s.error = fmt::format("{}: missing image '{}': not found", where, image.string());
       return s;
     }
     bool known = false;

@@ -9,16 +9,9 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "vision/resize.h"
+#include "vision/round_by_factor.h"
 
 namespace kvb {
-namespace {
-
-// Python's round() rounds half to even; std::nearbyint does too in the default FP mode.
-int64_t round_by_factor(double v, int64_t f) { return static_cast<int64_t>(std::nearbyint(v / f)) * f; }
-int64_t ceil_by_factor(double v, int64_t f) { return static_cast<int64_t>(std::ceil(v / f)) * f; }
-int64_t floor_by_factor(double v, int64_t f) { return static_cast<int64_t>(std::floor(v / f)) * f; }
-
-}  // namespace
 
 QwenProcessorConfig QwenProcessorConfig::from_json(const json& j, const std::string& file) {
   QwenProcessorConfig c;

@@ -15,15 +15,9 @@
 #include "core/error.h"
 #include "engine/prompt.h"
 #include "vision/resize.h"
+#include "vision/round_by_factor.h"
 
 namespace kvb {
-namespace {
-
-int64_t round_by_factor(double v, int64_t f) { return static_cast<int64_t>(std::nearbyint(v / f)) * f; }
-int64_t ceil_by_factor(double v, int64_t f) { return static_cast<int64_t>(std::ceil(v / f)) * f; }
-int64_t floor_by_factor(double v, int64_t f) { return static_cast<int64_t>(std::floor(v / f)) * f; }
-
-}  // namespace
 
 VideoSamplingConfig VideoSamplingConfig::from_json(const json& j, const std::string& what) {
   VideoSamplingConfig c;

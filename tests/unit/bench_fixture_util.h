@@ -13,6 +13,9 @@
 
 namespace kvb::testing {
 
+// The published fixture folder tests/fixtures/<name> (read-only; see scratch_copy).
+inline std::string fixture_root(const std::string& name) { return std::string(KVB_TEST_DATA) + "/fixtures/" + name; }
+
 inline std::filesystem::path scratch_copy(const std::string& fixture) {
   namespace fs = std::filesystem;
   std::mt19937_64 rng(std::random_device{}());
@@ -42,3 +45,12 @@ inline std::string prompt_text(const Sample& s) {
 }
 
 }  // namespace kvb::testing
+
+// The names benchmark tests use, for one `using namespace kvb::testing::bench_names;`.
+namespace kvb::testing::bench_names {
+using kvb::Sample;
+using kvb::ScoredRecord;
+using kvb::testing::find_sample;
+using kvb::testing::prompt_text;
+using nlohmann::json;
+}  // namespace kvb::testing::bench_names

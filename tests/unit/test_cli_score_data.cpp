@@ -1,4 +1,5 @@
-// `kvbench score` and `kvbench data check` run as a user would, on the MileBench fixtures.
+// `kvbench score` and `kvbench data check` run as a user would, on the fixtures of every
+// benchmark. Expected counts are read off the fixture files by hand (see each test).
 #include <gtest/gtest.h>
 
 #include <array>
@@ -7,6 +8,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "bench_fixture_util.h"
 
 namespace {
 const std::string kRoot = std::string(KVB_TEST_DATA) + "/fixtures/milebench";
@@ -15,8 +22,9 @@ struct CliRun {
   int code;
   std::string out;
 };
-CliRun run(const std::string& args) {
-  std::string cmd = std::string(KVB_BINARY) + " -q " + args + " 2>/dev/null";
+// stdout only, or stdout and stderr together (for the error messages).
+CliRun run(const std::string& args, bool with_stderr = false) {
+  std::string cmd = std::string(KVB_BINARY) + " -q " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   std::array<char, 4096> buf{};
@@ -73,4 +81,164 @@ TEST(CliScore, WithoutDataRootOnlySelfContainedLinesScore) {
   EXPECT_EQ(j["skipped_lines"], 1);  // an id-only line needs --data-root
   EXPECT_DOUBLE_EQ(j["groups"]["S-1"].get<double>(), 100);
   std::filesystem::remove(file);
+}
+
+namespace {
+const std::string kFixtures = std::string(KVB_TEST_DATA) + "/fixtures";
+
+
+std::filesystem::path write_lines(const std::string& name, const std::vector<std::string>& lines) {
+  auto file = std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()) + ".jsonl");
+  std::ofstream f(file);
+  for (const auto& l : lines) f << l << "\n";
+  return file;
+}
+
+void expect_row(const nlohmann::json& j, const std::string& group, int samples, int malformed, int media,
+                int missing_media) {
+  ASSERT_TRUE(j["groups"].contains(group)) << group << " in " << j.dump();
+  const auto& g = j["groups"][group];
+  EXPECT_EQ(g["samples"], samples) << group;
+  EXPECT_EQ(g["malformed"], malformed) << group;
+  EXPECT_EQ(g["media"], media) << group;
+  EXPECT_EQ(g["missing_media"], missing_media) << group;
+}
+}  // namespace
+
+// test_questions.jsonl: ids 0, 1 (direct_attributes), 115 (relative_position) are fine; line 4
+// is broken JSON (no category); 117 points at a missing image; 118 has label E of two options.
+TEST(CliDataCheck, VStarJsonlFixture) {
+  CliRun r = run("data check --benchmark vstar --json --data-root " + kFixtures + "/vstar");
+  EXPECT_EQ(r.code, 1) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  expect_row(j, "direct_attributes", 2, 0, 2, 0);
+  expect_row(j, "relative_position", 3, 2, 1, 1);
+  expect_row(j, "(all)", 1, 1, 0, 0);
+  EXPECT_TRUE(j["missing_groups"].empty());
+}
+
+// hr_bench_4k.tsv: rows 0, 1 single and 2, 3 cross, rows 1 and 3 refer to the images of 0 and 2.
+TEST(CliDataCheck, HrBench4kFixturePassesAnd8kHasBadRows) {
+  auto dir = kvb::testing::scratch_copy("hrbench");  // HR-Bench caches decoded images next to its TSV
+  CliRun r = run("data check --benchmark hrbench --set 'splits=[\"4k\"]' --json --data-root " + dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  expect_row(j, "4k/single", 2, 0, 2, 0);
+  expect_row(j, "4k/cross", 2, 0, 2, 0);
+  r = run("data check --benchmark hrbench --set 'splits=[\"8k\"]' --data-root " + dir.string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("invalid base64 character"), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
+}
+
+// video_perspective.json: B7DNX questions 0-2 (HAC, CM, SAD) fine, 3 (AS) answer not an option,
+// 4 task type XYZ, 5 no question; 00X3U/0 (AS) fine; MISSING1/0 (NSM) has no video file; the
+// last entry has no video_name. No MAD question.
+TEST(CliDataCheck, FavorBenchFixture) {
+  CliRun r = run("data check --benchmark favor_bench --json --data-root " + kFixtures + "/favor_bench");
+  EXPECT_EQ(r.code, 1) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  expect_row(j, "HAC", 1, 0, 1, 0);
+  expect_row(j, "AS", 2, 1, 1, 0);
+  expect_row(j, "XYZ", 1, 1, 0, 0);
+  expect_row(j, "NSM", 1, 1, 0, 1);
+  expect_row(j, "(all)", 2, 2, 0, 0);
+  EXPECT_EQ(j["missing_groups"], nlohmann::json::array({"MAD"}));
+}
+
+TEST(CliDataCheck, NeedleNeedsNoData) {
+  CliRun r = run("data check --benchmark needle --set needle_in=text --set images=0 --set samples=3 --json "
+                 "--data-root .");
+  ASSERT_EQ(r.code, 0) << r.out;
+  expect_row(nlohmann::json::parse(r.out), "text", 3, 0, 0, 0);
+}
+
+TEST(CliDataCheck, MissingRootIsAClearErrorForEveryDatasetBenchmark) {
+  for (const char* b : {"milebench", "vstar", "hrbench", "favor_bench"}) {
+    CliRun r = run(std::string("data check --benchmark ") + b + " --data-root /nonexistent/kvb_root", true);
+    EXPECT_NE(r.code, 0) << b << ": " << r.out;
+    EXPECT_NE(r.out.find("/nonexistent/kvb_root"), std::string::npos) << b << ": " << r.out;
+    EXPECT_NE(r.out.find("not a directory"), std::string::npos) << b << ": " << r.out;
+  }
+}
+
+// Gold letters: 0 -> A, 1 -> C, 115 -> B (test_questions.jsonl); 117 failed to load.
+TEST(CliScore, VStarByIdWithLmmsEvalExtraction) {
+  auto file = write_lines("kvb_cli_vstar", {R"({"id": "0", "prediction": "A"})",
+                                            R"({"id": "1", "prediction": "The answer is (B)."})",
+                                            R"({"id": "115", "prediction": "(B) left"})",
+                                            R"({"id": "117", "prediction": "A"})",
+                                            R"({"id": "999", "prediction": "A"})"});
+  CliRun r = run("score --benchmark vstar --data-root " + kFixtures + "/vstar --predictions " + file.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_DOUBLE_EQ(j["groups"]["direct_attributes"].get<double>(), 50);
+  EXPECT_DOUBLE_EQ(j["groups"]["relative_position"].get<double>(), 100);
+  EXPECT_NEAR(j["overall"].get<double>(), 200.0 / 3, 1e-9);
+  EXPECT_EQ(j["failed"], 1);
+  EXPECT_EQ(j["skipped_lines"], 1);  // id 999 is not in the data
+  std::filesystem::remove(file);
+}
+
+// Gold: 4k/0 A, 4k/1 B, 4k/2 C (bench), 4k/3 D. Official cycle averaging: single = mean(cycle1 100,
+// cycle2 0) = 50, cross = 100, average = mean(cycle1 100, cycle2 50) = 75.
+TEST(CliScore, HrBenchCycleAveraged) {
+  auto dir = kvb::testing::scratch_copy("hrbench");  // HR-Bench caches decoded images next to its TSV
+  auto file = write_lines("kvb_cli_hrbench", {R"({"id": "4k/0", "prediction": "A"})",
+                                              R"({"id": "4k/1", "prediction": "The answer is C."})",
+                                              R"({"id": "4k/2", "prediction": "It is the bench"})",
+                                              R"({"id": "4k/3", "prediction": "D. bench"})"});
+  CliRun r = run("score --benchmark hrbench --set 'splits=[\"4k\"]' --data-root " + dir.string() +
+                 " --predictions " + file.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_DOUBLE_EQ(j["groups"]["4k/single"].get<double>(), 50);
+  EXPECT_DOUBLE_EQ(j["groups"]["4k/cross"].get<double>(), 100);
+  EXPECT_DOUBLE_EQ(j["groups"]["4k/average"].get<double>(), 75);
+  EXPECT_DOUBLE_EQ(j["overall"].get<double>(), 75);
+  std::filesystem::remove(file);
+  std::filesystem::remove_all(dir);
+}
+
+// Gold: B7DNX/1 "Pan left" (CM), 00X3U/0 "Turned her head to the right and then immediately
+// turned it to the left" (AS).
+TEST(CliScore, FavorBenchById) {
+  auto file = write_lines("kvb_cli_favor", {R"({"id": "B7DNX/1", "prediction": "Pan left"})",
+                                            R"({"id": "00X3U/0", "prediction": "Static"})"});
+  CliRun r = run("score --benchmark favor_bench --data-root " + kFixtures + "/favor_bench --predictions " +
+                 file.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_DOUBLE_EQ(j["groups"]["CM"].get<double>(), 100);
+  EXPECT_DOUBLE_EQ(j["groups"]["AS"].get<double>(), 0);
+  std::filesystem::remove(file);
+}
+
+TEST(CliScore, NeedleSelfContainedLines) {
+  auto file = write_lines("kvb_cli_needle",
+                          {R"({"id": "needle/0", "prediction": "The code is 4821.", "answer": "4821", "group": "text"})",
+                           R"({"id": "needle/1", "prediction": "48211", "answer": "4821", "group": "image"})"});
+  CliRun r = run("score --benchmark needle --predictions " + file.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_DOUBLE_EQ(j["groups"]["text"].get<double>(), 100);
+  EXPECT_DOUBLE_EQ(j["groups"]["image"].get<double>(), 0);  // the code must be a whole word
+  std::filesystem::remove(file);
+}
+
+TEST(CliScore, MalformedOrMissingPredictionsAreClearErrors) {
+  auto file = write_lines("kvb_cli_broken", {"not json", R"({"prediction": "A"})", "[1, 2]"});
+  CliRun r = run("score --benchmark vstar --predictions " + file.string(), true);
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find(file.string() + ":1:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no usable prediction lines"), std::string::npos) << r.out;
+  std::filesystem::remove(file);
+  r = run("score --benchmark vstar --predictions /nonexistent/preds.jsonl", true);
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("/nonexistent/preds.jsonl"), std::string::npos) << r.out;
+  r = run("score --benchmark vstar --data-root /nonexistent/kvb_root --predictions " + kFixtures +
+              "/vstar/test_questions.jsonl",
+          true);
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("not a directory"), std::string::npos) << r.out;
 }

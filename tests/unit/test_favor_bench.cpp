@@ -4,14 +4,10 @@
 
 #include "bench_fixture_util.h"
 
-using kvb::Sample;
-using kvb::ScoredRecord;
-using kvb::testing::find_sample;
-using kvb::testing::prompt_text;
-using nlohmann::json;
+using namespace kvb::testing::bench_names;
 
 namespace {
-const std::string kRoot = std::string(KVB_TEST_DATA) + "/fixtures/favor_bench";
+const std::string kRoot = kvb::testing::fixture_root("favor_bench");
 const std::string kHead =
     "Carefully watch the video and pay attention to temporal dynamics in this video, focusing on the camera "
     "motions, actions, activities, and interactions. Based on your observations, select the best option that "
@@ -57,7 +53,7 @@ TEST(FavorBench, MalformedEntriesAreRecordedFailures) {
   EXPECT_NE(err("B7DNX/3").find("correct_answer 'He jumps' is not one of the options"), std::string::npos) << err("B7DNX/3");
   EXPECT_NE(err("B7DNX/4").find("unknown task_type 'XYZ'"), std::string::npos) << err("B7DNX/4");
   EXPECT_NE(err("B7DNX/5").find("field 'question' missing"), std::string::npos) << err("B7DNX/5");
-  EXPECT_NE(err("MISSING1/0").find("video 'MISSING1.mp4' not found"), std::string::npos) << err("MISSING1/0");
+  EXPECT_NE(err("MISSING1/0").find("missing video 'MISSING1.mp4': not found"), std::string::npos) << err("MISSING1/0");
   EXPECT_NE(err("entry:3").find("needs 'video_name'"), std::string::npos) << err("entry:3");
   for (const char* ok : {"B7DNX/0", "B7DNX/1", "B7DNX/2", "00X3U/0"}) EXPECT_TRUE(err(ok).empty()) << ok << ": " << err(ok);
 }

@@ -9,9 +9,7 @@
 
 #include "bench_fixture_util.h"
 
-using kvb::Sample;
-using kvb::ScoredRecord;
-using nlohmann::json;
+using namespace kvb::testing::bench_names;
 namespace fs = std::filesystem;
 
 namespace {

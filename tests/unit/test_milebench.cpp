@@ -2,6 +2,7 @@
 // on fixtures in the published layout: tests/fixtures/milebench/<Dataset>/<Dataset>.json.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "benchmarks/milebench_prompt.h"
@@ -195,4 +196,55 @@ TEST(MileBench, GroupAggregation) {
   // evaluate.py levels by image count: < 6 Few, > 31 Many, else Medium.
   EXPECT_DOUBLE_EQ(a["datasets"]["ActionLocalization"]["image_quantity_level"]["Medium"].get<double>(), 100);
   EXPECT_DOUBLE_EQ(a["datasets"]["ActionLocalization"]["image_quantity_level"]["Few"].get<double>(), 0);
+}
+
+// Group membership, transcribed from outside sources: the coarse split is score.py's
+// dataset_list (MileBench/MileBench @ b2979ac), the 29 names are eval.sh's loop, and the
+// sub-groups are the paper's taxonomy (arXiv 2404.18532, Fig. 2). Each dataset alone must land
+// in exactly its sub-group, and the T-/S- sub-groups must cover score.py's lists exactly.
+TEST(MileBench, GroupMembershipMatchesOfficialTaxonomy) {
+  const std::vector<std::string> temporal = {  // score.py 'Realistic Temporal'
+      "ActionLocalization", "ActionPrediction", "ActionSequence", "CharacterOrder", "CounterfactualInference",
+      "EgocentricNavigation", "MovingAttribute", "MovingDirection", "ObjectExistence", "ObjectInteraction",
+      "ObjectShuffle", "SceneTransition", "StateChange"};
+  const std::vector<std::string> semantic = {  // score.py 'Realistic Semantic'
+      "ALFRED", "CLEVR-Change", "DocVQA", "IEdit", "MMCoQA", "MultiModalQA", "nuscenes",
+      "OCR-VQA", "SlideVQA", "Spot-the-Diff", "TQA", "WebQA", "WikiVQA"};
+  const std::map<std::string, std::string> paper = {
+      {"ActionLocalization", "T-1"}, {"ActionPrediction", "T-1"}, {"ActionSequence", "T-1"},
+      {"ObjectExistence", "T-2"}, {"ObjectInteraction", "T-2"}, {"MovingAttribute", "T-2"},
+      {"ObjectShuffle", "T-2"}, {"EgocentricNavigation", "T-3"}, {"MovingDirection", "T-3"},
+      {"CounterfactualInference", "T-4"}, {"StateChange", "T-4"}, {"CharacterOrder", "T-4"},
+      {"SceneTransition", "T-4"}, {"WebQA", "S-1"}, {"TQA", "S-1"}, {"MultiModalQA", "S-1"},
+      {"WikiVQA", "S-1"}, {"SlideVQA", "S-2"}, {"OCR-VQA", "S-2"}, {"DocVQA", "S-2"},
+      {"CLEVR-Change", "S-3"}, {"Spot-the-Diff", "S-3"}, {"IEdit", "S-3"}, {"MMCoQA", "S-4"},
+      {"ALFRED", "S-4"}, {"nuscenes", "S-5"}, {"TextNeedleInAHaystack", "NH"},
+      {"ImageNeedleInAHaystack", "NH"}, {"GPR1200", "IR"}};
+  const std::vector<std::string> eval_sh = {  // eval.sh's dataset loop
+      "ALFRED", "ActionLocalization", "ActionPrediction", "ActionSequence", "CLEVR-Change", "CharacterOrder",
+      "CounterfactualInference", "DocVQA", "EgocentricNavigation", "GPR1200", "IEdit", "ImageNeedleInAHaystack",
+      "MMCoQA", "MovingAttribute", "MovingDirection", "MultiModalQA", "OCR-VQA", "ObjectExistence",
+      "ObjectInteraction", "ObjectShuffle", "SceneTransition", "SlideVQA", "Spot-the-Diff", "StateChange", "TQA",
+      "TextNeedleInAHaystack", "WebQA", "WikiVQA", "nuscenes"};
+  auto b = make({{"datasets", {"all"}}});
+  std::vector<std::string> ours = b->expected_groups(), want = eval_sh;
+  std::sort(ours.begin(), ours.end());
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(ours, want);
+  ASSERT_EQ(paper.size(), 29u);
+  for (const auto& [dataset, group] : paper) {
+    kvb::ScoredRecord r;
+    r.group = dataset, r.score = 1, r.meta = {{"n_images", 2}};
+    auto groups = b->aggregate({r})["groups"];
+    std::vector<std::string> fine;
+    for (const auto& [g, v] : groups.items())
+      if (g.size() > 1) fine.push_back(g);  // leave out the "T" / "S" means
+    EXPECT_EQ(fine, std::vector<std::string>{group}) << dataset;
+    const bool t = std::count(temporal.begin(), temporal.end(), dataset) > 0;
+    const bool s = std::count(semantic.begin(), semantic.end(), dataset) > 0;
+    EXPECT_EQ(groups.contains("T"), t) << dataset;
+    EXPECT_EQ(groups.contains("S"), s) << dataset;
+    EXPECT_EQ(group[0] == 'T', t) << dataset;
+    EXPECT_EQ(group[0] == 'S', s) << dataset;
+  }
 }

@@ -6,14 +6,10 @@
 
 #include "bench_fixture_util.h"
 
-using kvb::Sample;
-using kvb::ScoredRecord;
-using kvb::testing::find_sample;
-using kvb::testing::prompt_text;
-using nlohmann::json;
+using namespace kvb::testing::bench_names;
 
 namespace {
-const std::string kRoot = std::string(KVB_TEST_DATA) + "/fixtures/vstar";
+const std::string kRoot = kvb::testing::fixture_root("vstar");
 const std::string kInstr = "Answer with the option's letter from the given choices directly.";
 
 std::unique_ptr<kvb::Benchmark> vstar(const json& cfg) { return kvb::testing::make_benchmark("vstar", cfg); }
@@ -83,7 +79,7 @@ TEST(VStar, MalformedEntriesAreRecordedFailures) {
     return s ? s->error : std::string("<no sample ") + id + ">";
   };
   EXPECT_NE(err("line:4").find("test_questions.jsonl line 4"), std::string::npos) << err("line:4");
-  EXPECT_NE(err("117").find("missing.jpg' not found"), std::string::npos) << err("117");
+  EXPECT_NE(err("117").find("missing image '" + kRoot + "/relative_position/missing.jpg': not found"), std::string::npos) << err("117");
   EXPECT_NE(err("118").find("label 'E' is not one of the 2 option letters"), std::string::npos) << err("118");
   for (const char* ok : {"0", "1", "115"}) EXPECT_TRUE(err(ok).empty()) << err(ok);
 
