@@ -20,7 +20,6 @@
 //   * Tokens ranked by float32 sums in two passes (text, then media) instead of the fp16 -65516
 //     offset, which in fp16 flattens all image scores to one value.
 //   * No compression step at decode time (the official evicts once, at prefill, too).
-#include "compress/attention.h"
 #include "compress/method.h"
 #include "compress/text_prior_merge.h"
 #include "core/config.h"
@@ -33,12 +32,8 @@ class LookM : public CompressionMethod {
  public:
   explicit LookM(const json& cfg) {
     ConfigReader r(cfg, "method 'lookm'");
-    r.get_choice("merge", merge_, merge_rule_names());
-    r.get("recent_ratio", recent_ratio_);
+    cfg_.read(r);
     r.finish();
-    if (!(recent_ratio_ >= 0 && recent_ratio_ <= 1))
-      throw UsageError(fmt::format("method 'lookm': recent_ratio must be in [0, 1], got {}", recent_ratio_));
-    rule_ = parse_merge_rule(merge_);
   }
 
   Needs needs() const override {
@@ -48,26 +43,13 @@ class LookM : public CompressionMethod {
   }
 
   KeepPlan compress(const LayerKV& layer, const PrefillInfo& info, int64_t budget) override {
-    const int64_t hkv = layer.keys.size(0), t = layer.keys.size(1);
-    KVB_CHECK(layer.attention_mass.defined(), "method 'lookm' needs the prefill attention mass (layer {})",
-              layer.layer);
-    const at::Tensor scores = kv_head_mean(layer.attention_mass.to(at::kFloat), hkv);
-    KeepPlan plan;
-    plan.keep = text_prior_keep(scores, info.modality, budget, recent_ratio_);
-    if (plan.keep.size(1) < t) {  // nothing evicted at budget >= T: no replacements at all
-      MergedKV merged = merge_evicted(layer.keys, layer.values, plan.keep, rule_);
-      plan.keys = merged.keys;
-      plan.values = merged.values;
-    }
-    return plan;
+    return text_prior_merge_plan(layer, info, budget, cfg_, "lookm");
   }
 
-  json params() const override { return {{"merge", merge_}, {"recent_ratio", recent_ratio_}}; }
+  json params() const override { return {{"merge", cfg_.merge}, {"recent_ratio", cfg_.recent_ratio}}; }
 
  private:
-  std::string merge_ = "pivot";
-  double recent_ratio_ = 0.5;
-  MergeRule rule_ = MergeRule::kPivot;
+  TextPriorConfig cfg_{"pivot", 0.5};
 };
 
 }  // namespace

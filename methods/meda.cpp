@@ -32,6 +32,7 @@
 //     while the paper and compute_crossmodal_entropy define the cross-modal one used here.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "compress/attention.h"
 #include "compress/frequency.h"
@@ -43,35 +44,39 @@
 namespace kvb {
 namespace {
 
-// Sum over rows of the entropy of softmax(q k^T * scale) for queries [G, R, D] vs keys [N, D].
-double entropy_sum(const at::Tensor& queries, const at::Tensor& keys, double scale) {
-  const at::Tensor q = queries.reshape({-1, queries.size(-1)});
-  const int64_t rows = q.size(0), n = keys.size(0);
-  const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 22) / std::max<int64_t>(1, n));
-  const at::Tensor kt = keys.t() * scale;
-  double total = 0;
+// Sum over the rows of q [R, D] of H(softmax(q kt)) for scaled keys kt [D, N], each row's
+// entropy times row_weight [R] when that is defined. Row chunks of ~1 MB of logits stay in the
+// L2 cache; H = log Z - sum_j e_j s_j / Z with s = logits - row max and e = exp(s), so one exp
+// per logit and log Z in double (uniform rows give exactly log N).
+double entropy_sum(const at::Tensor& q, const at::Tensor& kt, const at::Tensor& row_weight) {
+  const int64_t rows = q.size(0), n = kt.size(1);
+  if (rows == 0 || n == 0) return 0.0;
+  const int64_t chunk = std::min(rows, std::max<int64_t>(1, (int64_t(1) << 18) / n));
+  at::Tensor s_buf = at::empty({chunk, n}, q.options()), e_buf = at::empty({chunk, n}, q.options());
+  at::Tensor total = at::zeros({}, q.options().dtype(at::kDouble));
   for (int64_t b = 0; b < rows; b += chunk) {
-    const at::Tensor s = at::matmul(q.slice(0, b, std::min(rows, b + chunk)), kt);  // logits
-    const at::Tensor lse = s.logsumexp(1, true);
-    // H = lse - sum_j p_j s_j: one exp per entry instead of an exp and a log.
-    total += (lse.squeeze(1) - (at::exp(s - lse) * s).sum(1)).sum().item<double>();
+    const int64_t r = std::min(chunk, rows - b);
+    at::Tensor s = s_buf.narrow(0, 0, r), e = e_buf.narrow(0, 0, r);
+    at::mm_out(s, q.narrow(0, b, r), kt);
+    s.sub_(std::get<0>(s.max(1, true)));
+    at::exp_out(e, s);
+    const at::Tensor z = e.sum(1).to(at::kDouble);
+    at::Tensor h = z.log() - e.mul_(s).sum(1).to(at::kDouble) / z;
+    if (row_weight.defined()) h.mul_(row_weight.narrow(0, b, r));
+    total += h.sum();
   }
-  return total;
+  return total.item<double>();
 }
 
 class Meda : public CompressionMethod {
  public:
   explicit Meda(const json& cfg) {
     ConfigReader r(cfg, "method 'meda'");
-    r.get_choice("merge", merge_, merge_rule_names());
-    r.get("recent_ratio", recent_ratio_);
+    cfg_.read(r);
     r.get("min_ratio", min_ratio_);
     r.finish();
-    if (!(recent_ratio_ >= 0 && recent_ratio_ <= 1))
-      throw UsageError(fmt::format("method 'meda': recent_ratio must be in [0, 1], got {}", recent_ratio_));
     if (!(min_ratio_ >= 0 && min_ratio_ <= 1))
       throw UsageError(fmt::format("method 'meda': min_ratio must be in [0, 1], got {}", min_ratio_));
-    rule_ = parse_merge_rule(merge_);
   }
 
   Needs needs() const override {
@@ -89,21 +94,28 @@ class Meda : public CompressionMethod {
     KVB_CHECK(queries.size(0) % hkv == 0, "method 'meda': {} query heads vs {} kv heads", queries.size(0), hkv);
     at::Tensor out = at::zeros({1}, at::kDouble);
     if (!info.modality.defined()) return out;
-    const at::Tensor text = info.modality.eq(int64_t(kText)).nonzero().squeeze(1);
-    const at::Tensor visual = info.modality.ne(int64_t(kText)).nonzero().squeeze(1);
+    const auto dev = layer.keys.device();
+    const at::Tensor text = info.modality.eq(int64_t(kText)).nonzero().squeeze(1).to(dev);
+    const at::Tensor visual = info.modality.ne(int64_t(kText)).nonzero().squeeze(1).to(dev);
     const int64_t lt = text.numel(), lv = visual.numel();
     if (lt == 0 || lv == 0) return out;
     const int64_t group = queries.size(0) / hkv;
     const double scale = 1.0 / std::sqrt(static_cast<double>(d));
-    double tv = 0, vt = 0;
-    for (int64_t h = 0; h < hkv; ++h) {
-      const at::Tensor q = queries.slice(0, h * group, (h + 1) * group).to(at::kFloat);
+    // Visual rows against the text keys are computed for every row of the head's contiguous
+    // [G * T, D] queries (no copy) and weighted by is-visual; the text rows are few and copied.
+    const at::Tensor visual_row = info.modality.ne(int64_t(kText)).to(at::kDouble).repeat({group}).to(dev);
+    std::vector<double> tv(hkv), vt(hkv);
+    for_each_head(hkv, layer.keys.device().is_cpu(), [&](int64_t h) {
+      const at::Tensor q = queries.slice(0, h * group, (h + 1) * group).to(at::kFloat).contiguous().view({-1, d});
       const at::Tensor k = layer.keys[h].to(at::kFloat);
-      tv += entropy_sum(q.index_select(1, text), k.index_select(0, visual), scale);
-      vt += entropy_sum(q.index_select(1, visual), k.index_select(0, text), scale);
-    }
+      const at::Tensor text_q = q.view({group, t, d}).index_select(1, text).reshape({-1, d});
+      tv[h] = entropy_sum(text_q, (k.index_select(0, visual) * scale).t().contiguous(), {});
+      vt[h] = entropy_sum(q, (k.index_select(0, text) * scale).t().contiguous(), visual_row);
+    });
     const double heads = static_cast<double>(queries.size(0));
-    out.fill_(tv / (heads * lt) + vt / (heads * lv));
+    double tv_sum = 0, vt_sum = 0;
+    for (int64_t h = 0; h < hkv; ++h) tv_sum += tv[h], vt_sum += vt[h];
+    out.fill_(tv_sum / (heads * lt) + vt_sum / (heads * lv));
     return out;
   }
 
@@ -124,28 +136,16 @@ class Meda : public CompressionMethod {
   }
 
   KeepPlan compress(const LayerKV& layer, const PrefillInfo& info, int64_t budget) override {
-    const int64_t hkv = layer.keys.size(0), t = layer.keys.size(1);
-    KVB_CHECK(layer.attention_mass.defined(), "method 'meda' needs the prefill attention mass (layer {})",
-              layer.layer);
-    KeepPlan plan;
-    plan.keep = text_prior_keep(kv_head_mean(layer.attention_mass.to(at::kFloat), hkv), info.modality,
-                                budget, recent_ratio_);
-    if (plan.keep.size(1) < t) {
-      MergedKV merged = merge_evicted(layer.keys, layer.values, plan.keep, rule_);
-      plan.keys = merged.keys;
-      plan.values = merged.values;
-    }
-    return plan;
+    return text_prior_merge_plan(layer, info, budget, cfg_, "meda");
   }
 
   json params() const override {
-    return {{"merge", merge_}, {"recent_ratio", recent_ratio_}, {"min_ratio", min_ratio_}};
+    return {{"merge", cfg_.merge}, {"recent_ratio", cfg_.recent_ratio}, {"min_ratio", min_ratio_}};
   }
 
  private:
-  std::string merge_ = "avg";
-  double recent_ratio_ = 0.5, min_ratio_ = 0.01;
-  MergeRule rule_ = MergeRule::kAverage;
+  TextPriorConfig cfg_{"avg", 0.5};
+  double min_ratio_ = 0.01;
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "cli/command.h"
 #include "core/error.h"
+#include "core/version.h"
 #include "core/log.h"
 
 namespace kvb::cli {
@@ -22,7 +23,7 @@ std::vector<CommandDef>& commands() {
 int main(int argc, char** argv) {
   CLI::App app{"kvbench: KV-cache compression harness for vision-language models"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("kvbench ") + KVB_VERSION + " (" + KVB_GIT_COMMIT + ")");
+  app.set_version_flag("--version", std::string("kvbench ") + kvb::version() + " (" + kvb::git_commit() + ")");
   bool verbose = false, quiet = false;
   int threads = 0;
   app.add_flag("-v,--verbose", verbose, "debug logging");

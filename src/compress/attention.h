@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <functional>
 
 namespace kvb {
 
@@ -17,6 +18,18 @@ at::Tensor attention_probs(const at::Tensor& keys, const at::Tensor& queries, in
 // so memory stays O(chunk * T) per head (H2O's accumulated attention).
 at::Tensor attention_mass(const at::Tensor& keys, const at::Tensor& queries, int64_t first = -1,
                           int64_t chunk = 256);
+
+// [Hq, n] column sums over the queries of attention_probs(keys, queries) for keys [0, n), where
+// n <= T - Tq (keys every query sees); the softmax normalisers still cover all keys each query
+// sees. Per kv head one GEMM per column chunk of `chunk` keys (0: sized for the L2 cache), the
+// exponentials kept once, then one weighted pass: no [Hq, Tq, T] tensor, no repeated keys.
+// Kv heads run in parallel on CPU.
+at::Tensor attention_column_sums(const at::Tensor& keys, const at::Tensor& queries, int64_t n,
+                                 int64_t chunk = 0);
+
+// Runs fn(h) for h in [0, heads): in parallel on CPU (each call single-threaded inside),
+// in order on other devices.
+void for_each_head(int64_t heads, bool cpu, const std::function<void(int64_t)>& fn);
 
 // [Hq, ...] -> [Hkv, ...]: mean over the q heads of each kv head (GQA groups are contiguous).
 at::Tensor kv_head_mean(const at::Tensor& per_q_head, int64_t kv_heads);

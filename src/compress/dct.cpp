@@ -1,7 +1,9 @@
 #include "compress/dct.h"
 
+#include <ATen/Parallel.h>
 #include <fftw3.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -39,6 +41,27 @@ fftwf_plan plan_for(DctKind kind, int64_t b, int64_t t, int64_t c) {
   return p;
 }
 
+// One-row plans for dct_rows, planned without alignment assumptions so any row can be executed.
+fftwf_plan row_plan_for(DctKind kind, int64_t t) {
+  static std::mutex mu;
+  static std::map<std::pair<int, int64_t>, fftwf_plan> plans;
+  std::lock_guard<std::mutex> lock(mu);
+  const auto key = std::make_pair(static_cast<int>(kind), t);
+  auto it = plans.find(key);
+  if (it != plans.end()) return it->second;
+  auto* in = fftwf_alloc_real(static_cast<size_t>(t));
+  auto* out = fftwf_alloc_real(static_cast<size_t>(t));
+  const int n = static_cast<int>(t);
+  fftwf_r2r_kind k = kind == DctKind::kII ? FFTW_REDFT10 : FFTW_REDFT01;
+  fftwf_plan p = fftwf_plan_many_r2r(1, &n, 1, in, nullptr, 1, n, out, nullptr, 1, n, &k,
+                                     FFTW_ESTIMATE | FFTW_UNALIGNED);
+  fftwf_free(in);
+  fftwf_free(out);
+  KVB_CHECK(p != nullptr, "FFTW could not plan a DCT of length {}", t);
+  plans.emplace(key, p);
+  return p;
+}
+
 at::Tensor aligned_float(const at::Tensor& x) {
   auto y = x.to(at::kFloat).contiguous();
   if (fftwf_alignment_of(y.data_ptr<float>()) != 0) y = y.clone();
@@ -59,6 +82,22 @@ void dct_raw(const at::Tensor& in, at::Tensor& out, DctKind kind) {
   if (in.numel() == 0) return;
   fftwf_execute_r2r(plan_for(kind, in.size(0), in.size(1), in.size(2)), in.data_ptr<float>(),
                     out.data_ptr<float>());
+}
+
+void dct_rows(const at::Tensor& in, at::Tensor& out, DctKind kind) {
+  KVB_CHECK(in.dim() == 2 && in.sizes() == out.sizes() && in.scalar_type() == at::kFloat &&
+                out.scalar_type() == at::kFloat && in.is_contiguous() && out.is_contiguous() &&
+                in.device().is_cpu() && in.data_ptr() != out.data_ptr(),
+            "dct_rows: needs distinct contiguous float CPU [N, T] tensors of one shape, got {} and {}",
+            shape_str(in), shape_str(out));
+  const int64_t rows = in.size(0), t = in.size(1);
+  if (in.numel() == 0) return;
+  const fftwf_plan p = row_plan_for(kind, t);
+  float* src = in.data_ptr<float>();
+  float* dst = out.data_ptr<float>();
+  at::parallel_for(0, rows, std::max<int64_t>(1, 32768 / t), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) fftwf_execute_r2r(p, src + r * t, dst + r * t);
+  });
 }
 
 at::Tensor dct_ortho(const at::Tensor& x) {

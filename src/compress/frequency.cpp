@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "compress/dct.h"
+#include "compress/dct_fft.h"
 #include "compress/selection.h"
 #include "compress/tensor_fmt.h"
 #include "core/error.h"
@@ -19,59 +19,75 @@ int64_t lowpass_cutoff(double gamma, int64_t tokens) {
 namespace {
 
 // Reused scratch (per thread) so each layer does not page-fault fresh buffers.
-at::Tensor& scratch(int slot, at::IntArrayRef sizes) {
+at::Tensor scratch(int slot, at::IntArrayRef sizes) {
   thread_local at::Tensor buf[2];
   auto& b = buf[slot];
-  const int64_t n = sizes[0] * sizes[1] * sizes[2];
+  const int64_t n = sizes[0] * sizes[1];
   if (!b.defined() || b.numel() < n) b = at::empty({n}, at::kFloat);
-  thread_local at::Tensor view[2];
-  view[slot] = b.narrow(0, 0, n).view(sizes);
-  return view[slot];
+  return b.narrow(0, 0, n).view(sizes);
 }
 
-// Adds mean_d r^2 (unnormalised residual) into dev; returns (high energy, total energy) in the
-// orthonormal scale.
-std::pair<double, double> residual_into(const at::Tensor& x, int64_t omega, float* dev) {
-  auto in = x.to(at::kFloat).contiguous();
-  const int64_t h = in.size(0), t = in.size(1), c = in.size(2);
-  auto& y = scratch(0, in.sizes());
-  auto& r = scratch(1, in.sizes());
-  if (reinterpret_cast<uintptr_t>(in.data_ptr<float>()) % 64 != 0) in = in.clone();
-  dct_raw(in, y, DctKind::kII);
-  float* yp = y.data_ptr<float>();
-  for (int64_t i = 0; i < h; ++i) std::memset(yp + i * t * c, 0, sizeof(float) * omega * c);
-  dct_raw(y, r, DctKind::kIII);
+// Adds mean_d r^2 (residual r of the low-pass reconstruction) into dev [H, T]; returns (high
+// energy, total energy) in the orthonormal scale. The transforms run on [H * D, T] rows (x
+// transposed once): FFTW is several times faster on contiguous rows than on strided columns.
+std::pair<double, double> residual_into(const at::Tensor& x, int64_t omega, at::Tensor& dev) {
+  const int64_t h = x.size(0), t = x.size(1), c = x.size(2);
+  const at::Tensor rows = x.to(at::kFloat).transpose(1, 2).contiguous().view({h * c, t});
+  at::Tensor y = scratch(0, {h * c, t}), r = scratch(1, {h * c, t});
+  dct_rows(rows, y, DctKind::kII);
+  y.narrow(1, 0, omega).zero_();
+  dct_rows(y, r, DctKind::kIII);
   // kIII(kII(x)) = 2T x: the residual is r / 2T, so mean_d residual^2 = sum_d r^2 / (c (2T)^2).
   const double scale = 1.0 / (static_cast<double>(c) * 4.0 * static_cast<double>(t) * static_cast<double>(t));
-  const float* rp = r.data_ptr<float>();
-  const float* xp = in.data_ptr<float>();
-  double high = 0.0, total = 0.0;
-  for (int64_t row = 0; row < h * t; ++row) {
-    float s = 0.f, e = 0.f;
-    const float* a = rp + row * c;
-    const float* b = xp + row * c;
-    for (int64_t d = 0; d < c; ++d) {
-      s += a[d] * a[d];
-      e += b[d] * b[d];
-    }
-    const double m = static_cast<double>(s) * scale;
-    dev[row] += static_cast<float>(m);
-    high += m * static_cast<double>(c);  // Parseval: residual energy = high-band energy
-    total += static_cast<double>(e);
-  }
+  const at::Tensor per_token = r.mul_(r).view({h, c, t}).sum(1);  // [H, T] sum_d r^2
+  dev.add_(per_token, scale);
+  // Parseval: residual energy = high-band energy.
+  const double high = per_token.sum(at::kDouble).item<double>() * scale * static_cast<double>(c);
+  const double total = rows.pow(2).sum(at::kDouble).item<double>();
   return {high, total};
+}
+
+// The same on the tensor's own device through ATen's FFT (cuFFT on CUDA): [H, T, D] as is.
+std::pair<double, double> residual_into_fft(const at::Tensor& x, int64_t omega, at::Tensor& dev) {
+  const int64_t t = x.size(1), c = x.size(2);
+  const at::Tensor xf = x.to(at::kFloat);
+  at::Tensor y = dct_raw_fft(xf, DctKind::kII);
+  y.narrow(1, 0, omega).zero_();
+  const at::Tensor r = dct_raw_fft(y, DctKind::kIII);
+  const double scale = 1.0 / (static_cast<double>(c) * 4.0 * static_cast<double>(t) * static_cast<double>(t));
+  const at::Tensor per_token = r.pow(2).sum(2);  // [H, T]
+  dev.add_(per_token, scale);
+  const double high = per_token.sum(at::kDouble).item<double>() * scale * static_cast<double>(c);
+  const double total = xf.pow(2).sum(at::kDouble).item<double>();
+  return {high, total};
+}
+
+void check_inputs(const at::Tensor& keys, const at::Tensor& values, int64_t omega) {
+  KVB_CHECK(keys.dim() == 3 && keys.sizes() == values.sizes(),
+            "flashcache: keys {} and values {} must both be [Hkv, T, D]", shape_str(keys), shape_str(values));
+  KVB_CHECK(omega >= 1 && omega <= keys.size(1), "flashcache: cut-off {} outside [1, {}]", omega, keys.size(1));
 }
 
 }  // namespace
 
+OutlierScores outlier_scores_fft(const at::Tensor& keys, const at::Tensor& values, int64_t omega) {
+  check_inputs(keys, values, omega);
+  OutlierScores out;
+  out.dev = at::zeros({keys.size(0), keys.size(1)}, keys.options().dtype(at::kFloat));
+  auto [hk, tk] = residual_into_fft(keys, omega, out.dev);
+  auto [hv, tv] = residual_into_fft(values, omega, out.dev);
+  out.ratio = (tk > 0 ? hk / tk : 0.0) + (tv > 0 ? hv / tv : 0.0);
+  return out;
+}
+
 OutlierScores outlier_scores(const at::Tensor& keys, const at::Tensor& values, int64_t omega) {
-  KVB_CHECK(keys.dim() == 3 && keys.sizes() == values.sizes(),
-            "flashcache: keys {} and values {} must both be [Hkv, T, D]", shape_str(keys), shape_str(values));
-  KVB_CHECK(omega >= 1 && omega <= keys.size(1), "flashcache: cut-off {} outside [1, {}]", omega, keys.size(1));
+  // FFTW works on host memory; a GPU cache stays where it is.
+  if (!keys.device().is_cpu()) return outlier_scores_fft(keys, values, omega);
+  check_inputs(keys, values, omega);
   OutlierScores out;
   auto dev = at::zeros({keys.size(0), keys.size(1)}, at::kFloat);
-  auto [hk, tk] = residual_into(keys.cpu(), omega, dev.data_ptr<float>());
-  auto [hv, tv] = residual_into(values.cpu(), omega, dev.data_ptr<float>());
+  auto [hk, tk] = residual_into(keys.cpu(), omega, dev);
+  auto [hv, tv] = residual_into(values.cpu(), omega, dev);
   out.ratio = (tk > 0 ? hk / tk : 0.0) + (tv > 0 ? hv / tv : 0.0);
   out.dev = dev.to(keys.device());
   return out;

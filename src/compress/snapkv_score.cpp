@@ -28,7 +28,7 @@ int64_t SnapConfig::effective_window(const LayerKV& layer, const std::string& me
 at::Tensor snapkv_scores(const LayerKV& layer, const SnapConfig& cfg, int64_t w) {
   const int64_t t = layer.keys.size(1);
   auto q = layer.window_queries.narrow(1, layer.window_queries.size(1) - w, w);
-  auto summed = attention_probs(layer.keys, q).sum(1).narrow(1, 0, t - w);  // [Hq, T - W]
+  auto summed = attention_column_sums(layer.keys, q, t - w);  // [Hq, T - W]
   return kv_head_mean(pool_scores(summed, cfg.kernel, cfg.pooling), layer.keys.size(0));
 }
 

@@ -4,8 +4,10 @@
 #include <cmath>
 #include <limits>
 
+#include "compress/attention.h"
 #include "compress/method.h"
 #include "compress/selection.h"
+#include "core/config.h"
 #include "core/error.h"
 
 namespace kvb {
@@ -53,7 +55,7 @@ namespace {
 // Rows of `evicted` against rows of `kept` (both unit-norm): the best match and its cosine.
 std::pair<at::Tensor, at::Tensor> best_match(const at::Tensor& evicted, const at::Tensor& kept) {
   const int64_t e = evicted.size(0), k = std::max<int64_t>(1, kept.size(0));
-  const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 23) / k);  // ~32 MB of similarities
+  const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 18) / k);  // ~1 MB: stays in the L2 cache
   std::vector<at::Tensor> values, indices;
   const at::Tensor kept_t = kept.t();
   for (int64_t b = 0; b < e; b += chunk) {
@@ -83,27 +85,54 @@ MergedKV merge_evicted(const at::Tensor& keys, const at::Tensor& values, const a
   KVB_CHECK(keep.dim() == 2 && keep.size(0) == h, "keep must be [Hkv, K]");
   const at::Tensor unit = keys / keys.norm(2, -1, true).clamp_min(1e-12);
   std::vector<at::Tensor> evicted(h), target(h), match(h);
-  for (int64_t i = 0; i < h; ++i) {
+  const bool cpu = keys.device().is_cpu();
+  for_each_head(h, cpu, [&](int64_t i) {
     at::Tensor dropped = at::ones({t}, at::kBool);
     dropped.index_fill_(0, keep[i], false);
     evicted[i] = dropped.nonzero().squeeze(1);
     std::tie(match[i], target[i]) =
         best_match(unit[i].index_select(0, evicted[i]), unit[i].index_select(0, keep[i]));
-  }
+  });
   at::Tensor selected;  // weighted merge: evicted slots that take part (shared by all heads)
   if (rule == MergeRule::kWeighted && t > k) {
     const at::Tensor m = at::stack(match);  // [Hkv, E]
     selected = m.mean(0).ge(m.mean()).nonzero().squeeze(1);
   }
   std::vector<at::Tensor> out_k(h), out_v(h);
-  for (int64_t i = 0; i < h; ++i) {
+  for_each_head(h, cpu, [&](int64_t i) {
     at::Tensor ev = evicted[i], tg = target[i], w = match[i];
     if (selected.defined()) ev = ev.index_select(0, selected), tg = tg.index_select(0, selected),
                             w = w.index_select(0, selected);
     out_k[i] = fold(keys[i].index_select(0, keep[i]), keys[i].index_select(0, ev), tg, w, rule);
     out_v[i] = fold(values[i].index_select(0, keep[i]), values[i].index_select(0, ev), tg, w, rule);
-  }
+  });
   return {at::stack(out_k), at::stack(out_v)};
+}
+
+TextPriorConfig::TextPriorConfig(std::string default_merge, double default_recent)
+    : merge(std::move(default_merge)), recent_ratio(default_recent), rule(parse_merge_rule(merge)) {}
+
+void TextPriorConfig::read(ConfigReader& r) {
+  r.get_choice("merge", merge, merge_rule_names());
+  r.get("recent_ratio", recent_ratio);
+  if (!(recent_ratio >= 0 && recent_ratio <= 1))
+    throw UsageError(fmt::format("{}: recent_ratio must be in [0, 1], got {}", r.component(), recent_ratio));
+  rule = parse_merge_rule(merge);
+}
+
+KeepPlan text_prior_merge_plan(const LayerKV& layer, const PrefillInfo& info, int64_t budget,
+                               const TextPriorConfig& cfg, const std::string& method) {
+  KVB_CHECK(layer.attention_mass.defined(), "method '{}' needs the prefill attention mass (layer {})", method,
+            layer.layer);
+  KeepPlan plan;
+  plan.keep = text_prior_keep(kv_head_mean(layer.attention_mass.to(at::kFloat), layer.keys.size(0)),
+                              info.modality, budget, cfg.recent_ratio);
+  if (plan.keep.size(1) < layer.keys.size(1)) {
+    MergedKV merged = merge_evicted(layer.keys, layer.values, plan.keep, cfg.rule);
+    plan.keys = merged.keys;
+    plan.values = merged.values;
+  }
+  return plan;
 }
 
 }  // namespace kvb

@@ -10,7 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "compress/method.h"
+
 namespace kvb {
+
+class ConfigReader;
 
 // scores [Hkv, T] (higher = more important), modality [T] uint8 (undefined = all text).
 // Keeps r = floor(budget * recent_ratio) last tokens and budget - r tokens of [0, T - r): text
@@ -38,5 +42,22 @@ struct MergedKV {
 // is built in row chunks, so memory stays bounded at any T.
 MergedKV merge_evicted(const at::Tensor& keys, const at::Tensor& values, const at::Tensor& keep,
                        MergeRule rule);
+
+// The config both LOOK-M and MEDA read: keys "merge" (merge_rule_names()) and "recent_ratio"
+// in [0, 1]; the constructor's values are the defaults.
+struct TextPriorConfig {
+  std::string merge;
+  double recent_ratio = 0.5;
+  MergeRule rule = MergeRule::kAverage;
+
+  TextPriorConfig(std::string default_merge, double default_recent);
+  void read(ConfigReader& r);  // validates; errors name r's component
+};
+
+// LOOK-M's plan (MEDA's too, with its own per-layer budget): text-prior selection on the
+// prefill attention mass averaged over each kv head's query heads, then the evicted KV merged
+// into the kept slots; nothing is merged when nothing is evicted (budget >= T).
+KeepPlan text_prior_merge_plan(const LayerKV& layer, const PrefillInfo& info, int64_t budget,
+                               const TextPriorConfig& cfg, const std::string& method);
 
 }  // namespace kvb

@@ -19,6 +19,7 @@
 #include <torch/version.h>
 
 #include "core/error.h"
+#include "core/version.h"
 
 namespace kvb {
 namespace fs = std::filesystem;
@@ -164,8 +165,8 @@ json provenance() {
 #else
   const std::string compiler = "unknown";
 #endif
-  return {{"kvbench_version", KVB_VERSION},
-          {"git_commit", KVB_GIT_COMMIT},
+  return {{"kvbench_version", version()},
+          {"git_commit", git_commit()},
           {"torch_version", TORCH_VERSION},
           {"compiler", compiler},
           {"cxx_standard", static_cast<int64_t>(__cplusplus)},

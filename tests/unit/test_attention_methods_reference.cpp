@@ -119,6 +119,28 @@ TEST(AttentionReference, ProbsAndChunkedMass) {
   }
 }
 
+TEST(AttentionReference, ChunkedColumnSums) {
+  // Every chunk size (1 key, a few, one that leaves a remainder, all at once) and column counts
+  // short of T - Tq, so the partly visible keys [n, T) enter only the normalisers.
+  for (const auto& c : kCases) {
+    auto x = make(c, 6);
+    const auto p = ref_probs(x, c.tq);
+    for (int64_t n : {c.t - c.tq, (c.t - c.tq) / 2, int64_t{0}})
+      for (int64_t chunk : {int64_t{1}, int64_t{3}, int64_t{16}, int64_t{0}}) {
+        Vec want;
+        for (const auto& head : p) {
+          Vec col(n, 0.0);
+          for (const auto& row : head)
+            for (int64_t t = 0; t < n; ++t) col[t] += row[t];
+          want.insert(want.end(), col.begin(), col.end());
+        }
+        const auto got = kvb::attention_column_sums(x.layer.keys, x.layer.window_queries, n, chunk);
+        EXPECT_EQ(got.sizes(), (std::vector<int64_t>{c.hq, n}));
+        EXPECT_TRUE(kvb::ref::close(kvb::ref::flat(got), want, 1e-4, 1e-6)) << "T=" << c.t << " n=" << n << " chunk=" << chunk;
+      }
+  }
+}
+
 TEST(AttentionReference, Pooling) {
   at::manual_seed(5);
   auto s = at::rand({3, 23});

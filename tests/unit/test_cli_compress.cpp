@@ -108,3 +108,27 @@ TEST(CliCompress, ClearErrors) {
   EXPECT_NE(e.err.find(dump.path), std::string::npos) << e.err;
   fs::remove(dump.path);
 }
+
+namespace {
+
+// bench-compress times every method it is given, multimodal ones included (MEDA's all-query
+// summary, LOOK-M's attention mass), and records threads and all three bounds.
+TEST(CliBenchCompress, TimesEveryMethodWithItsNeeds) {
+  const auto out = fs::temp_directory_path() / ("kvb_bench_" + std::to_string(::getpid()) + ".json");
+  const auto r = kvbench("bench-compress --geometry qwen2.5-vl-3b --tokens 160 --repeats 1 --threads 1 "
+                         "--methods meda,lookm,mixkv,snapkv,flashcache --out " + out.string() + " >/dev/null");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream f(out);
+  const auto j = nlohmann::json::parse(f);
+  fs::remove(out);
+  EXPECT_EQ(j["machine"]["torch_threads"], 1);
+  for (const char* m : {"meda", "lookm", "mixkv", "snapkv", "flashcache"}) {
+    ASSERT_TRUE(j["methods"].contains(m)) << m;
+    EXPECT_GT(j["methods"][m]["ms"]["160"].get<double>(), 0.0) << m;
+  }
+  EXPECT_TRUE(j["methods"]["meda"]["needs"]["prefill_summary"].get<bool>());
+  for (const char* b : {"memory_pass_ms", "dct_idct_ms", "window_gemm_ms"})
+    EXPECT_GT(j["bounds"][b]["160"].get<double>(), 0.0) << b;
+}
+
+}  // namespace

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/version.h"
 #include "eval/result_store.h"
 #include <torch/version.h>
 
@@ -145,8 +146,8 @@ TEST_F(ResultStoreTest, RunJsonHoldsConfigAndProvenance) {
   json run = json::parse(slurp((dir_ / "demo/run.json").string()));
   EXPECT_EQ(run["config"], cfg);
   EXPECT_EQ(run["shard"], "1/1");
-  EXPECT_EQ(run["provenance"]["git_commit"], KVB_GIT_COMMIT);
-  EXPECT_EQ(run["provenance"]["kvbench_version"], KVB_VERSION);
+  EXPECT_EQ(run["provenance"]["git_commit"], kvb::git_commit());
+  EXPECT_EQ(run["provenance"]["kvbench_version"], kvb::version());
   EXPECT_EQ(run["provenance"]["torch_version"].get<std::string>().substr(0, 2), std::to_string(TORCH_VERSION_MAJOR) + ".");
   EXPECT_FALSE(run["provenance"]["compiler"].get<std::string>().empty());
   EXPECT_FALSE(run["provenance"]["host"].get<std::string>().empty());
