@@ -38,6 +38,7 @@
 #include "compress/frequency.h"
 #include "compress/method.h"
 #include "compress/text_prior_merge.h"
+#include "compress/config_checks.h"
 #include "core/config.h"
 #include "core/registry.h"
 
@@ -73,10 +74,8 @@ class Meda : public CompressionMethod {
   explicit Meda(const json& cfg) {
     ConfigReader r(cfg, "method 'meda'");
     cfg_.read(r);
-    r.get("min_ratio", min_ratio_);
+    get_unit(r, "min_ratio", min_ratio_);
     r.finish();
-    if (!(min_ratio_ >= 0 && min_ratio_ <= 1))
-      throw UsageError(fmt::format("method 'meda': min_ratio must be in [0, 1], got {}", min_ratio_));
   }
 
   Needs needs() const override {
