@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "compress/dct.h"
+#include "compress/dct_fft.h"
 #include "compress/selection.h"
 #include "compress/tensor_fmt.h"
 #include "core/error.h"
@@ -46,12 +47,43 @@ std::pair<double, double> residual_into(const at::Tensor& x, int64_t omega, at::
   return {high, total};
 }
 
-}  // namespace
+// The same on the tensor's own device through ATen's FFT (cuFFT on CUDA): [H, T, D] as is.
+std::pair<double, double> residual_into_fft(const at::Tensor& x, int64_t omega, at::Tensor& dev) {
+  const int64_t t = x.size(1), c = x.size(2);
+  const at::Tensor xf = x.to(at::kFloat);
+  at::Tensor y = dct_raw_fft(xf, DctKind::kII);
+  y.narrow(1, 0, omega).zero_();
+  const at::Tensor r = dct_raw_fft(y, DctKind::kIII);
+  const double scale = 1.0 / (static_cast<double>(c) * 4.0 * static_cast<double>(t) * static_cast<double>(t));
+  const at::Tensor per_token = r.pow(2).sum(2);  // [H, T]
+  dev.add_(per_token, scale);
+  const double high = per_token.sum(at::kDouble).item<double>() * scale * static_cast<double>(c);
+  const double total = xf.pow(2).sum(at::kDouble).item<double>();
+  return {high, total};
+}
 
-OutlierScores outlier_scores(const at::Tensor& keys, const at::Tensor& values, int64_t omega) {
+void check_inputs(const at::Tensor& keys, const at::Tensor& values, int64_t omega) {
   KVB_CHECK(keys.dim() == 3 && keys.sizes() == values.sizes(),
             "flashcache: keys {} and values {} must both be [Hkv, T, D]", shape_str(keys), shape_str(values));
   KVB_CHECK(omega >= 1 && omega <= keys.size(1), "flashcache: cut-off {} outside [1, {}]", omega, keys.size(1));
+}
+
+}  // namespace
+
+OutlierScores outlier_scores_fft(const at::Tensor& keys, const at::Tensor& values, int64_t omega) {
+  check_inputs(keys, values, omega);
+  OutlierScores out;
+  out.dev = at::zeros({keys.size(0), keys.size(1)}, keys.options().dtype(at::kFloat));
+  auto [hk, tk] = residual_into_fft(keys, omega, out.dev);
+  auto [hv, tv] = residual_into_fft(values, omega, out.dev);
+  out.ratio = (tk > 0 ? hk / tk : 0.0) + (tv > 0 ? hv / tv : 0.0);
+  return out;
+}
+
+OutlierScores outlier_scores(const at::Tensor& keys, const at::Tensor& values, int64_t omega) {
+  // FFTW works on host memory; a GPU cache stays where it is.
+  if (!keys.device().is_cpu()) return outlier_scores_fft(keys, values, omega);
+  check_inputs(keys, values, omega);
   OutlierScores out;
   auto dev = at::zeros({keys.size(0), keys.size(1)}, at::kFloat);
   auto [hk, tk] = residual_into(keys.cpu(), omega, dev);

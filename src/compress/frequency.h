@@ -18,7 +18,10 @@ struct OutlierScores {
 
 // K_b / V_b are the inverse orthonormal DCT of the coefficients with rows m >= omega zeroed;
 // one FFTW DCT-II and one DCT-III per tensor, no O(T^2) anywhere.
+// Tensors off the CPU take outlier_scores_fft: the same quantities through ATen's FFT on the
+// tensors' device (cuFFT), since FFTW only reads host memory.
 OutlierScores outlier_scores(const at::Tensor& keys, const at::Tensor& values, int64_t omega);
+OutlierScores outlier_scores_fft(const at::Tensor& keys, const at::Tensor& values, int64_t omega);
 
 // DBA: B_l proportional to ratios[l], clamped to [lo, hi] with what clamping frees or takes
 // spread over the other layers in proportion to their ratio, rounded by largest remainder to
