@@ -59,7 +59,7 @@ double entropy_sum(const at::Tensor& q, const at::Tensor& kt, const at::Tensor& 
     const int64_t r = std::min(chunk, rows - b);
     at::Tensor s = s_buf.narrow(0, 0, r), e = e_buf.narrow(0, 0, r);
     at::mm_out(s, q.narrow(0, b, r), kt);
-    s.sub_(std::get<0>(s.max(1, true)));
+    s.sub_(s.amax(1, true));
     at::exp_out(e, s);
     const at::Tensor z = e.sum(1).to(at::kDouble);
     at::Tensor h = z.log() - e.mul_(s).sum(1).to(at::kDouble) / z;
