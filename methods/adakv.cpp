@@ -7,6 +7,7 @@
 
 #include "compress/selection.h"
 #include "compress/snapkv_score.h"
+#include "compress/config_checks.h"
 #include "core/config.h"
 #include "core/registry.h"
 
@@ -18,23 +19,16 @@ class AdaKV : public CompressionMethod {
   explicit AdaKV(const json& cfg) {
     ConfigReader r(cfg, "method 'adakv'");
     snap_.read(r);
-    r.get_choice("base", base_, {"snapkv", "pyramidkv"}).get("floor_alpha", alpha_).get("beta", beta_);
+    r.get_choice("base", base_, {"snapkv", "pyramidkv"});
+    get_unit(r, "floor_alpha", alpha_);
+    get_at_least(r, "beta", beta_, 1);
     r.finish();
-    if (!(alpha_ >= 0.0 && alpha_ <= 1.0))
-      throw UsageError(fmt::format("method 'adakv': floor_alpha must be in [0, 1], got {}", alpha_));
-    if (beta_ < 1) throw UsageError(fmt::format("method 'adakv': beta must be >= 1, got {}", beta_));
   }
-  Needs needs() const override {
-    Needs n;
-    n.window_queries = snap_.window;
-    return n;
-  }
+  Needs needs() const override { return snap_.needs(); }
   std::vector<int64_t> layer_budgets(const std::vector<LayerKV>& layers, const PrefillInfo& info,
                                      int64_t uniform) const override {
-    if (base_ != "pyramidkv" || layers.empty())
-      return CompressionMethod::layer_budgets(layers, info, uniform);
-    const int64_t w = snap_.effective_window(layers[0], "adakv");
-    return pyramid_budgets(static_cast<int64_t>(layers.size()), layers[0].keys.size(1), w, uniform, beta_);
+    if (base_ != "pyramidkv") return CompressionMethod::layer_budgets(layers, info, uniform);
+    return snap_.pyramid_layer_budgets(layers, uniform, beta_, "adakv");
   }
   KeepPlan compress(const LayerKV& layer, const PrefillInfo&, int64_t budget) override {
     const int64_t h = layer.keys.size(0), t = layer.keys.size(1);

@@ -8,6 +8,7 @@
 
 #include "compress/frequency.h"
 #include "compress/selection.h"
+#include "compress/config_checks.h"
 #include "core/config.h"
 #include "core/registry.h"
 
@@ -19,12 +20,12 @@ class FlashCache : public CompressionMethod {
   explicit FlashCache(const json& cfg) {
     ConfigReader r(cfg, "method 'flashcache'");
     r.get("gamma", gamma_).get("dba", dba_).get_choice("granularity", granularity_, {"head", "layer"});
-    r.get("protect_sink", sink_).get("protect_recent", recent_).get("dba_min_ratio", min_ratio_);
+    get_at_least(r, "protect_sink", sink_, 0);
+    get_at_least(r, "protect_recent", recent_, 0);
+    get_unit(r, "dba_min_ratio", min_ratio_);
     r.finish();
-    auto bad = [](const std::string& m) { throw UsageError("method 'flashcache': " + m); };
-    if (!(gamma_ > 0.0 && gamma_ <= 1.0)) bad(fmt::format("gamma must be in (0, 1], got {}", gamma_));
-    if (sink_ < 0 || recent_ < 0) bad("protect_sink and protect_recent must be >= 0");
-    if (!(min_ratio_ >= 0.0 && min_ratio_ <= 1.0)) bad(fmt::format("dba_min_ratio must be in [0, 1], got {}", min_ratio_));
+    if (!(gamma_ > 0.0 && gamma_ <= 1.0))
+      throw UsageError(fmt::format("method 'flashcache': gamma must be in (0, 1], got {}", gamma_));
   }
 
   std::vector<int64_t> layer_budgets(const std::vector<LayerKV>& layers, const PrefillInfo& info,

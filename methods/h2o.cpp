@@ -3,6 +3,7 @@
 
 #include "compress/attention.h"
 #include "compress/scoring_method.h"
+#include "compress/config_checks.h"
 #include "core/config.h"
 #include "core/registry.h"
 
@@ -13,10 +14,8 @@ class H2O : public ScoringMethod {
  public:
   explicit H2O(const json& cfg) {
     ConfigReader r(cfg, "method 'h2o'");
-    r.get("recent_ratio", recent_ratio_);
+    get_unit(r, "recent_ratio", recent_ratio_);
     r.finish();
-    if (!(recent_ratio_ >= 0.0 && recent_ratio_ <= 1.0))
-      throw UsageError(fmt::format("method 'h2o': recent_ratio must be in [0, 1], got {}", recent_ratio_));
   }
   Needs needs() const override {
     Needs n;

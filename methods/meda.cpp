@@ -38,6 +38,7 @@
 #include "compress/frequency.h"
 #include "compress/method.h"
 #include "compress/text_prior_merge.h"
+#include "compress/config_checks.h"
 #include "core/config.h"
 #include "core/registry.h"
 
@@ -58,7 +59,7 @@ double entropy_sum(const at::Tensor& q, const at::Tensor& kt, const at::Tensor& 
     const int64_t r = std::min(chunk, rows - b);
     at::Tensor s = s_buf.narrow(0, 0, r), e = e_buf.narrow(0, 0, r);
     at::mm_out(s, q.narrow(0, b, r), kt);
-    s.sub_(std::get<0>(s.max(1, true)));
+    s.sub_(s.amax(1, true));
     at::exp_out(e, s);
     const at::Tensor z = e.sum(1).to(at::kDouble);
     at::Tensor h = z.log() - e.mul_(s).sum(1).to(at::kDouble) / z;
@@ -73,10 +74,8 @@ class Meda : public CompressionMethod {
   explicit Meda(const json& cfg) {
     ConfigReader r(cfg, "method 'meda'");
     cfg_.read(r);
-    r.get("min_ratio", min_ratio_);
+    get_unit(r, "min_ratio", min_ratio_);
     r.finish();
-    if (!(min_ratio_ >= 0 && min_ratio_ <= 1))
-      throw UsageError(fmt::format("method 'meda': min_ratio must be in [0, 1], got {}", min_ratio_));
   }
 
   Needs needs() const override {

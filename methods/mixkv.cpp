@@ -25,6 +25,7 @@
 #include "compress/method.h"
 #include "compress/selection.h"
 #include "compress/snapkv_score.h"
+#include "compress/config_checks.h"
 #include "core/config.h"
 #include "core/registry.h"
 
@@ -45,17 +46,11 @@ class MixKV : public CompressionMethod {
     ConfigReader r(cfg, "method 'mixkv'");
     r.get_choice("base", base_, {"snapkv", "adakv"});
     snap_.read(r);
-    r.get("floor_alpha", alpha_);
+    get_unit(r, "floor_alpha", alpha_);
     r.finish();
-    if (!(alpha_ >= 0 && alpha_ <= 1))
-      throw UsageError(fmt::format("method 'mixkv': floor_alpha must be in [0, 1], got {}", alpha_));
   }
 
-  Needs needs() const override {
-    Needs n;
-    n.window_queries = snap_.window;
-    return n;
-  }
+  Needs needs() const override { return snap_.needs(); }
 
   KeepPlan compress(const LayerKV& layer, const PrefillInfo&, int64_t budget) override {
     const int64_t h = layer.keys.size(0), t = layer.keys.size(1);

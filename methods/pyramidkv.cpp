@@ -2,6 +2,7 @@
 // (lower layers attend broadly, upper layers focus), spending the same total.
 #include "compress/scoring_method.h"
 #include "compress/snapkv_score.h"
+#include "compress/config_checks.h"
 #include "core/config.h"
 #include "core/registry.h"
 
@@ -13,20 +14,13 @@ class PyramidKV : public ScoringMethod {
   explicit PyramidKV(const json& cfg) {
     ConfigReader r(cfg, "method 'pyramidkv'");
     snap_.read(r);
-    r.get("beta", beta_);
+    get_at_least(r, "beta", beta_, 1);
     r.finish();
-    if (beta_ < 1) throw UsageError(fmt::format("method 'pyramidkv': beta must be >= 1, got {}", beta_));
   }
-  Needs needs() const override {
-    Needs n;
-    n.window_queries = snap_.window;
-    return n;
-  }
+  Needs needs() const override { return snap_.needs(); }
   std::vector<int64_t> layer_budgets(const std::vector<LayerKV>& layers, const PrefillInfo&,
                                      int64_t uniform) const override {
-    if (layers.empty()) return {};
-    const int64_t w = snap_.effective_window(layers[0], "pyramidkv");
-    return pyramid_budgets(static_cast<int64_t>(layers.size()), layers[0].keys.size(1), w, uniform, beta_);
+    return snap_.pyramid_layer_budgets(layers, uniform, beta_, "pyramidkv");
   }
   int64_t recent(const LayerKV& layer, int64_t) const override {
     return snap_.effective_window(layer, "pyramidkv");

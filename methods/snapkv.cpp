@@ -15,11 +15,7 @@ class SnapKV : public ScoringMethod {
     snap_.read(r);
     r.finish();
   }
-  Needs needs() const override {
-    Needs n;
-    n.window_queries = snap_.window;
-    return n;
-  }
+  Needs needs() const override { return snap_.needs(); }
   int64_t recent(const LayerKV& layer, int64_t) const override {
     return snap_.effective_window(layer, "snapkv");
   }

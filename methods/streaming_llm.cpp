@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "compress/selection.h"
+#include "compress/config_checks.h"
 #include "core/config.h"
 #include "core/registry.h"
 
@@ -12,9 +13,8 @@ class StreamingLLM : public CompressionMethod {
  public:
   explicit StreamingLLM(const json& cfg) {
     ConfigReader r(cfg, "method 'streaming_llm'");
-    r.get("sink", sink_);
+    get_at_least(r, "sink", sink_, 0);
     r.finish();
-    if (sink_ < 0) throw UsageError(fmt::format("method 'streaming_llm': sink must be >= 0, got {}", sink_));
   }
   KeepPlan compress(const LayerKV& layer, const PrefillInfo&, int64_t budget) override {
     const int64_t t = layer.keys.size(1);

@@ -83,7 +83,7 @@ at::Tensor attention_column_sums(const at::Tensor& keys, const at::Tensor& queri
     at::Tensor exps = at::empty({rows * n}, fopts);        // exp(logit - chunk max), chunk by chunk
     at::Tensor maxes = at::empty({chunks + 1, rows}, fopts), sums = at::empty({chunks + 1, rows}, fopts);
     auto soften = [&](at::Tensor e, int64_t c) {  // e: logits -> exp(logits - row max), in place
-      at::Tensor m = std::get<0>(e.max(1, true));
+      at::Tensor m = e.amax(1, true);
       e.sub_(m).exp_();
       maxes[c].copy_(m.squeeze(1));
       sums[c].copy_(e.sum(1));

@@ -4,15 +4,16 @@
 
 #include "compress/attention.h"
 #include "compress/selection.h"
+#include "compress/config_checks.h"
 #include "core/config.h"
 #include "core/error.h"
 
 namespace kvb {
 
 void SnapConfig::read(ConfigReader& r) {
-  r.get("window", window).get("kernel", kernel).get_choice("pooling", pooling, {"avg", "max"});
-  if (window < 1) throw UsageError(fmt::format("{}: window must be >= 1, got {}", r.component(), window));
-  if (kernel < 1) throw UsageError(fmt::format("{}: kernel must be >= 1, got {}", r.component(), kernel));
+  get_at_least(r, "window", window, 1);
+  get_at_least(r, "kernel", kernel, 1);
+  r.get_choice("pooling", pooling, {"avg", "max"});
 }
 
 nlohmann::json SnapConfig::to_json() const {
@@ -23,6 +24,19 @@ int64_t SnapConfig::effective_window(const LayerKV& layer, const std::string& me
   KVB_CHECK(layer.window_queries.defined(), "method '{}' needs window queries, layer {} has none",
             method, layer.layer);
   return std::min({window, layer.window_queries.size(1), layer.keys.size(1)});
+}
+
+Needs SnapConfig::needs() const {
+  Needs n;
+  n.window_queries = window;
+  return n;
+}
+
+std::vector<int64_t> SnapConfig::pyramid_layer_budgets(const std::vector<LayerKV>& layers, int64_t uniform,
+                                                       int64_t beta, const std::string& method) const {
+  if (layers.empty()) return {};
+  const int64_t w = effective_window(layers[0], method);
+  return pyramid_budgets(static_cast<int64_t>(layers.size()), layers[0].keys.size(1), w, uniform, beta);
 }
 
 at::Tensor snapkv_scores(const LayerKV& layer, const SnapConfig& cfg, int64_t w) {

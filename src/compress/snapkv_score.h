@@ -22,6 +22,10 @@ struct SnapConfig {
   nlohmann::json to_json() const;
   // W = min(window, Tq); errors clearly when the layer has no window queries.
   int64_t effective_window(const LayerKV& layer, const std::string& method) const;
+  Needs needs() const;  // the last `window` queries
+  // pyramid_budgets() for these layers (their T, this window, uniform budget, beta).
+  std::vector<int64_t> pyramid_layer_budgets(const std::vector<LayerKV>& layers, int64_t uniform, int64_t beta,
+                                             const std::string& method) const;
 };
 
 // [Hkv, T - W] pooled scores of tokens [0, T - W): attention probs of the last W queries

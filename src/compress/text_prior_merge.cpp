@@ -7,6 +7,7 @@
 #include "compress/attention.h"
 #include "compress/method.h"
 #include "compress/selection.h"
+#include "compress/config_checks.h"
 #include "core/config.h"
 #include "core/error.h"
 
@@ -114,9 +115,7 @@ TextPriorConfig::TextPriorConfig(std::string default_merge, double default_recen
 
 void TextPriorConfig::read(ConfigReader& r) {
   r.get_choice("merge", merge, merge_rule_names());
-  r.get("recent_ratio", recent_ratio);
-  if (!(recent_ratio >= 0 && recent_ratio <= 1))
-    throw UsageError(fmt::format("{}: recent_ratio must be in [0, 1], got {}", r.component(), recent_ratio));
+  get_unit(r, "recent_ratio", recent_ratio);
   rule = parse_merge_rule(merge);
 }
 
