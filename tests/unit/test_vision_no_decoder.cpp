@@ -2,20 +2,14 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "tests/unit/error_text.h"
 #include "vision/image.h"
 #include "vision/video.h"
 
 #ifndef KVB_WITH_OPENCV
 TEST(VisionWithoutOpenCV, DecodingSaysBuiltWithoutOpenCV) {
   EXPECT_FALSE(kvb::vision_decoding_available());
-  auto message = [](auto&& fn) {
-    try {
-      fn();
-    } catch (const kvb::Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  auto message = [](auto&& fn) { return kvb::test::error_text(fn); };
   std::string m = message([] { kvb::decode_image_file("a.jpg"); });
   EXPECT_NE(m.find("built without OpenCV"), std::string::npos) << m;
   EXPECT_NE(m.find("a.jpg"), std::string::npos) << m;

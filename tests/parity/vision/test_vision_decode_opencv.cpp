@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "tests/unit/error_text.h"
 #include "engine/prompt.h"
 #include "tests/parity/vision/vision_goldens.h"
 #include "vision/base64.h"
@@ -61,14 +62,7 @@ TEST(VisionDecode, FileAndMediaRef) {
 }
 
 TEST(VisionDecode, ErrorsNameTheSource) {
-  auto message = [](auto&& fn) {
-    try {
-      fn();
-    } catch (const kvb::Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  auto message = [](auto&& fn) { return kvb::test::error_text(fn); };
   std::string m = message([] { kvb::decode_image_bytes("not an image at all", "hr_bench_4k.tsv row 17"); });
   EXPECT_NE(m.find("hr_bench_4k.tsv row 17"), std::string::npos) << m;
   m = message([] { kvb::decode_image_file("/nonexistent/dir/img.jpg"); });
