@@ -27,6 +27,17 @@ at::Tensor scratch(int slot, at::IntArrayRef sizes) {
   return b.narrow(0, 0, n).view(sizes);
 }
 
+// sumsq [H, T] = sum_d r^2 of the unnormalised residual r (kIII(kII(x)) = 2T x, so the residual
+// is r / 2T and mean_d residual^2 = sumsq / (c (2T)^2)): adds that into dev and returns (high
+// energy, total energy of x) in the orthonormal scale (Parseval: residual energy = high band).
+std::pair<double, double> add_deviation(const at::Tensor& sumsq, const at::Tensor& x, int64_t t, int64_t c,
+                                        at::Tensor& dev) {
+  const double scale = 1.0 / (static_cast<double>(c) * 4.0 * static_cast<double>(t) * static_cast<double>(t));
+  dev.add_(sumsq, scale);
+  const double high = sumsq.sum(at::kDouble).item<double>() * scale * static_cast<double>(c);
+  return {high, x.pow(2).sum(at::kDouble).item<double>()};
+}
+
 // Adds mean_d r^2 (residual r of the low-pass reconstruction) into dev [H, T]; returns (high
 // energy, total energy) in the orthonormal scale. The transforms run on [H * D, T] rows (x
 // transposed once): FFTW is several times faster on contiguous rows than on strided columns.
@@ -37,14 +48,7 @@ std::pair<double, double> residual_into(const at::Tensor& x, int64_t omega, at::
   dct_rows(rows, y, DctKind::kII);
   y.narrow(1, 0, omega).zero_();
   dct_rows(y, r, DctKind::kIII);
-  // kIII(kII(x)) = 2T x: the residual is r / 2T, so mean_d residual^2 = sum_d r^2 / (c (2T)^2).
-  const double scale = 1.0 / (static_cast<double>(c) * 4.0 * static_cast<double>(t) * static_cast<double>(t));
-  const at::Tensor per_token = r.mul_(r).view({h, c, t}).sum(1);  // [H, T] sum_d r^2
-  dev.add_(per_token, scale);
-  // Parseval: residual energy = high-band energy.
-  const double high = per_token.sum(at::kDouble).item<double>() * scale * static_cast<double>(c);
-  const double total = rows.pow(2).sum(at::kDouble).item<double>();
-  return {high, total};
+  return add_deviation(r.mul_(r).view({h, c, t}).sum(1), rows, t, c, dev);
 }
 
 // The same on the tensor's own device through ATen's FFT (cuFFT on CUDA): [H, T, D] as is.
@@ -53,44 +57,32 @@ std::pair<double, double> residual_into_fft(const at::Tensor& x, int64_t omega, 
   const at::Tensor xf = x.to(at::kFloat);
   at::Tensor y = dct_raw_fft(xf, DctKind::kII);
   y.narrow(1, 0, omega).zero_();
-  const at::Tensor r = dct_raw_fft(y, DctKind::kIII);
-  const double scale = 1.0 / (static_cast<double>(c) * 4.0 * static_cast<double>(t) * static_cast<double>(t));
-  const at::Tensor per_token = r.pow(2).sum(2);  // [H, T]
-  dev.add_(per_token, scale);
-  const double high = per_token.sum(at::kDouble).item<double>() * scale * static_cast<double>(c);
-  const double total = xf.pow(2).sum(at::kDouble).item<double>();
-  return {high, total};
+  return add_deviation(dct_raw_fft(y, DctKind::kIII).pow(2).sum(2), xf, t, c, dev);
 }
 
-void check_inputs(const at::Tensor& keys, const at::Tensor& values, int64_t omega) {
+using ResidualFn = std::pair<double, double> (*)(const at::Tensor&, int64_t, at::Tensor&);
+
+OutlierScores scores_with(ResidualFn residual, const at::Tensor& keys, const at::Tensor& values, int64_t omega) {
   KVB_CHECK(keys.dim() == 3 && keys.sizes() == values.sizes(),
             "flashcache: keys {} and values {} must both be [Hkv, T, D]", shape_str(keys), shape_str(values));
   KVB_CHECK(omega >= 1 && omega <= keys.size(1), "flashcache: cut-off {} outside [1, {}]", omega, keys.size(1));
+  OutlierScores out;
+  out.dev = at::zeros({keys.size(0), keys.size(1)}, keys.options().dtype(at::kFloat));
+  auto [hk, tk] = residual(keys, omega, out.dev);
+  auto [hv, tv] = residual(values, omega, out.dev);
+  out.ratio = (tk > 0 ? hk / tk : 0.0) + (tv > 0 ? hv / tv : 0.0);
+  return out;
 }
 
 }  // namespace
 
 OutlierScores outlier_scores_fft(const at::Tensor& keys, const at::Tensor& values, int64_t omega) {
-  check_inputs(keys, values, omega);
-  OutlierScores out;
-  out.dev = at::zeros({keys.size(0), keys.size(1)}, keys.options().dtype(at::kFloat));
-  auto [hk, tk] = residual_into_fft(keys, omega, out.dev);
-  auto [hv, tv] = residual_into_fft(values, omega, out.dev);
-  out.ratio = (tk > 0 ? hk / tk : 0.0) + (tv > 0 ? hv / tv : 0.0);
-  return out;
+  return scores_with(residual_into_fft, keys, values, omega);
 }
 
 OutlierScores outlier_scores(const at::Tensor& keys, const at::Tensor& values, int64_t omega) {
   // FFTW works on host memory; a GPU cache stays where it is.
-  if (!keys.device().is_cpu()) return outlier_scores_fft(keys, values, omega);
-  check_inputs(keys, values, omega);
-  OutlierScores out;
-  auto dev = at::zeros({keys.size(0), keys.size(1)}, at::kFloat);
-  auto [hk, tk] = residual_into(keys.cpu(), omega, dev);
-  auto [hv, tv] = residual_into(values.cpu(), omega, dev);
-  out.ratio = (tk > 0 ? hk / tk : 0.0) + (tv > 0 ? hv / tv : 0.0);
-  out.dev = dev.to(keys.device());
-  return out;
+  return scores_with(keys.device().is_cpu() ? residual_into : residual_into_fft, keys, values, omega);
 }
 
 std::vector<int64_t> dba_budgets(const std::vector<double>& ratios, int64_t total, int64_t lo, int64_t hi) {

@@ -78,14 +78,13 @@ class Engine : public Model {
 
     // The prefill logits predate compression, so they are the same for every method; the first
     // distribution that sees the compressed cache is the next step's, after the greedy first token.
-    const int64_t first_token = pre.last_logits.argmax().item<int64_t>();
     auto record_first = [&](const at::Tensor& logits) {
       const at::Tensor c = at::log_softmax(logits, -1).contiguous().cpu();
       r.first_token_logprobs.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
     };
     auto record_first_without_decoding = [&] {
       if (opt.return_first_logprobs && r.first_token_logprobs.empty())
-        record_first(forward(at::tensor({first_token}, at::kLong), p.next_position, cache, false)[0]);
+        record_first(forward(pre.last_logits.argmax().view({1}).to(at::kLong), p.next_position, cache, false)[0]);
     };
     if (!opt.continuations.empty()) {
       record_first_without_decoding();
