@@ -8,7 +8,7 @@ PKGS=(
   build-essential cmake ninja-build make pkg-config ccache git
   libtorch-dev libopenblas0-pthread
   libopencv-dev libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
-  libfftw3-dev libpcre2-dev libicu-dev libgtest-dev
+  libfftw3-dev libpcre2-dev libicu-dev libgtest-dev libssl-dev
   gnuplot-nox nodejs
 )
 

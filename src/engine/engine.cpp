@@ -39,7 +39,9 @@ class Engine : public Model {
     const PreparedPrompt p = bb_->prepare(messages);
     PrefillCapture cap;
     cap.info = info_of(p);
-    cap.layers = prefill(p, needs, nullptr, cap.info).layers;
+    PrefillOut pre = prefill(p, needs, nullptr, cap.info);
+    cap.layers = std::move(pre.layers);
+    cap.last_logits = pre.last_logits;
     cap.input_ids = p.ids;
     return cap;
   }

@@ -58,6 +58,7 @@ struct PrefillCapture {
   PrefillInfo info;
   std::vector<LayerKV> layers;
   at::Tensor input_ids;  // [T] int64
+  at::Tensor last_logits;  // [V] float32: the prefill's prediction at the last prompt position
 };
 
 class Model {

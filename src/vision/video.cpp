@@ -138,11 +138,45 @@ VisionInput preprocess_video(const SampledVideo& video, const QwenProcessorConfi
   return out;
 }
 
+SampledVideo sample_frame_folder(const std::string& dir, const VideoSamplingConfig& cfg) {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::string ext = e.path().extension().string();
+    for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (e.is_regular_file() && (ext == ".bmp" || ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".webp"))
+      files.push_back(e.path().string());
+  }
+  KVB_CHECK(!files.empty(), "{}: a video folder needs frame images (.bmp .png .jpg .jpeg .webp); found none", dir);
+  std::sort(files.begin(), files.end());
+  // Each frame goes through fetch_image: the image defaults MIN_PIXELS = 4*28*28 and
+  // MAX_PIXELS = 16384*28*28, an element's max_pixels lowering the cap.
+  const double max_pixels = cfg.max_pixels > 0 ? std::min<double>(cfg.max_pixels, 16384.0 * 28 * 28) : 16384.0 * 28 * 28;
+  SampledVideo out;
+  for (const auto& f : files) {
+    const Image img = decode_image_file(f);
+    const auto [h, w] = smart_resize_qwen_vl_utils(img.height(), img.width(), cfg.image_factor, 4.0 * 28 * 28, max_pixels);
+    out.frames.push_back(Image{resize_bicubic_pil(img.rgb, h, w)});
+    KVB_CHECK(out.frames.back().height() == out.frames[0].height() && out.frames.back().width() == out.frames[0].width(),
+              "{}: frame {} is {}x{} after resizing, the first frame {}x{}: a video's frames must share one size", dir, f,
+              w, h, out.frames[0].width(), out.frames[0].height());
+  }
+  out.total_frames = static_cast<int64_t>(files.size());
+  for (int64_t i = 0; i < out.total_frames; ++i) out.frame_indices.push_back(i);
+  // The frame count is rounded up to FRAME_FACTOR by repeating the last frame.
+  while (static_cast<int64_t>(out.frames.size()) % cfg.frame_factor != 0) {
+    out.frames.push_back(out.frames.back());
+    out.frame_indices.push_back(out.total_frames - 1);
+  }
+  out.video_fps = out.sample_fps = cfg.fps;
+  return out;
+}
+
 SampledVideo load_media_video(const MediaRef& media, const VideoSamplingConfig& cfg) {
   const std::string label = media.label.empty() ? (media.path.empty() ? "video bytes" : media.path) : media.label;
   try {
     if (media.bytes.empty()) {
       KVB_CHECK(!media.path.empty(), "video has neither a path nor bytes");
+      if (std::filesystem::is_directory(media.path)) return sample_frame_folder(media.path, cfg);
       return sample_video(media.path, cfg);
     }
     static std::atomic<int> counter{0};

@@ -57,7 +57,12 @@ std::vector<Image> resize_video_frames(const std::vector<Image>& frames, const V
 // Decodes `path`, samples and resizes frames. Errors name the file.
 SampledVideo sample_video(const std::string& path, const VideoSamplingConfig& cfg);
 
-// A MediaRef's video: `path`, or `bytes` (written to a temporary file for the decoder).
+// A folder of frame images, as qwen-vl-utils takes a video given as a list of images: every
+// file (sorted by name) through fetch_image's resize, the count padded to FRAME_FACTOR with the
+// last frame, sample_fps = cfg.fps (the element's "fps", default 2.0).
+SampledVideo sample_frame_folder(const std::string& dir, const VideoSamplingConfig& cfg);
+
+// A MediaRef's video: a frame folder, a video file `path`, or `bytes` (written to a temporary file for the decoder).
 // Errors are prefixed with `label` when set.
 SampledVideo load_media_video(const MediaRef& media, const VideoSamplingConfig& cfg);
 

@@ -96,8 +96,23 @@ TEST(QwenTinyModel, HasThePublishedFileSet) {
   for (const auto& [k, v] : pub["vision_config"].items()) EXPECT_TRUE(tiny["vision_config"].contains(k)) << k;
   EXPECT_EQ(tiny["vocab_size"], 151936);
   for (const char* f : {"preprocessor_config.json", "tokenizer.json", "tokenizer_config.json", "chat_template.json",
-                        "generation_config.json", "model.safetensors"})
+                        "generation_config.json", "model.safetensors.index.json", "model-00001-of-00002.safetensors",
+                        "model-00002-of-00002.safetensors"})
     EXPECT_TRUE(fs::exists(dir + "/" + f)) << f;
+  // As published: bfloat16 tensors, sharded, the index mapping every tensor, an untied lm_head.
+  const json index = kvb::read_json_file(dir + "/model.safetensors.index.json");
+  const auto st = kvb::SafeTensors::open(dir);
+  EXPECT_EQ(index["weight_map"].size(), st.tensors().size());
+  int64_t bytes = 0;
+  for (const auto& info : st.tensors()) {
+    EXPECT_EQ(info.dtype, "BF16") << info.name;
+    int64_t n = 2;
+    for (auto d : info.shape) n *= d;
+    bytes += n;
+  }
+  EXPECT_EQ(index["metadata"]["total_size"].get<int64_t>(), bytes);
+  EXPECT_TRUE(st.has("lm_head.weight"));
+  EXPECT_EQ(tiny["torch_dtype"], "bfloat16");
   // Qwen2.5-VL's special tokens: 151643..151664, vision ones at their published ids.
   const json tok = kvb::read_json_file(dir + "/tokenizer.json");
   std::map<int64_t, std::string> added;
@@ -119,7 +134,7 @@ std::string edited_copy(const std::string& name,
   const fs::path dst = kvb::test::scratch_dir() / name;
   fs::create_directories(dst);
   for (const auto& e : fs::directory_iterator(src))
-    if (e.path().filename() != "model.safetensors")
+    if (e.path().extension() != ".safetensors" && e.path().filename() != "model.safetensors.index.json")
       fs::copy_file(e.path(), dst / e.path().filename(), fs::copy_options::overwrite_existing);
   const auto st = kvb::SafeTensors::open(src);
   std::vector<std::pair<std::string, at::Tensor>> t;

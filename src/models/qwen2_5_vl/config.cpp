@@ -145,7 +145,7 @@ nlohmann::json config_json(const Config& c) {
       {"rope_theta", t.rope_theta},
       {"sliding_window", 32768},
       {"tie_word_embeddings", t.tie_word_embeddings},
-      {"torch_dtype", "float32"},
+      {"torch_dtype", "bfloat16"},
       {"transformers_version", "4.41.2"},
       {"use_cache", true},
       {"use_sliding_window", false},

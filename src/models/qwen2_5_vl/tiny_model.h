@@ -9,7 +9,8 @@
 
 namespace kvb::qwen {
 
-// The tiny geometry: 2 LLM layers, hidden 64, 4 q / 2 kv heads (head dim 16), vocab 151936;
+// The tiny geometry: 2 LLM layers, hidden 64, 4 q / 2 kv heads (head dim 16, mrope_section
+// [2, 3, 3]: the 7B's [16, 24, 24] scaled to the head dim), untied lm_head, vocab 151936;
 // vision depth 4 (block 1 full attention), hidden 32, 2 heads.
 Config tiny_config();
 
@@ -17,9 +18,12 @@ Config tiny_config();
 // (the full-attention blocks are then re-spread: every 8th block from block 7, or the last).
 Config geometry_config(const std::string& name, int64_t layers, int64_t vision_depth);
 
-// Writes the checkpoint into `out_dir` (created). `tokenizer_json`: the Qwen2 tokenizer.json to
-// adapt (empty: the copy under third_party/npm). Weights: N(0, 1/fan_in) linears, biases
-// N(0, 0.1^2), norm weights 1 + N(0, 0.1^2), embeddings N(0, 0.02^2) (small next to the layer outputs, so greedy decoding is not the identity map), drawn from `seed`.
+// Writes the checkpoint into `out_dir` (created) as published: bfloat16 safetensors in two shards
+// with model.safetensors.index.json. `tokenizer_json`: the Qwen2 tokenizer.json to adapt (empty:
+// the copy under third_party/npm). Weights: N(0, 1/fan_in) linears, biases N(0, 0.1^2), norm
+// weights 1 + N(0, 0.1^2), embeddings and lm_head N(0, 0.02^2) (small next to the layer outputs,
+// so greedy decoding is not the identity map), drawn from `seed` by a counter-based generator,
+// so the files are byte-identical on every platform (the HF goldens check their hash).
 void write_tiny_model(const std::string& out_dir, uint64_t seed, const std::string& tokenizer_json = "");
 
 // Writes a checkpoint of an arbitrary geometry (benchmarks: 7B geometry cut to 2 layers).

@@ -1,0 +1,211 @@
+// kvbench's Qwen2.5-VL against HF transformers 4.50.0 (goldens made by make_goldens.py on the CPU):
+// token ids, M-RoPE positions, pixel values, every layer's post-RoPE K/V, the last queries, the
+// prefill logits and the greedy continuation, for text, one image, two interleaved images, a video
+// and a long text (crossing a prefill chunk), in float32 and bfloat16.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "compress/method.h"
+#include "core/config.h"
+#include "core/registry.h"
+#include "core/safetensors.h"
+#include "engine/engine.h"
+#include "models/model.h"
+#include "parity/qwen/sha256.h"
+#include "parity/tensor_compare.h"
+#include "vision/image.h"
+#include "vision/qwen_processor.h"
+#include "vision/video.h"
+
+namespace kvb {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kGoldens = std::string(KVB_TEST_DATA) + "/parity/qwen/goldens";
+constexpr int64_t kPrefillChunk = 257;  // the long text (> 600 tokens) crosses two chunk boundaries
+
+const nlohmann::json& manifest() {
+  static const nlohmann::json j = read_json_file(kGoldens + "/goldens.json");
+  return j;
+}
+
+const SafeTensors& goldens() {
+  static const SafeTensors st = SafeTensors::open(kGoldens + "/goldens.safetensors");
+  return st;
+}
+
+at::Tensor golden(const std::string& name) {
+  const auto& st = goldens();
+  return st.get(name, scalar_type_of(st.info(name).dtype));
+}
+
+// The checkpoint the goldens were made from, rebuilt by the maker and checked file by file, so a
+// change to make-tiny-model cannot silently invalidate the goldens.
+const std::string& tiny_dir() {
+  static const std::string dir = [] {
+    const auto d = fs::temp_directory_path() / ("kvb_qwen_hf_parity_" + std::to_string(::getpid()));
+    const auto& ck = manifest().at("checkpoint");
+    Registry<ModelFamily>::instance()
+        .create("qwen2_5_vl", nlohmann::json::object())
+        ->make_tiny(d.string(), ck.at("seed").get<uint64_t>(), nlohmann::json::object());
+    for (const auto& [file, sha] : ck.at("sha256").items()) {
+      const std::string got = test::sha256_file((d / file).string());
+      if (got != sha.get<std::string>())
+        ADD_FAILURE() << "make-tiny-model --seed " << ck.at("seed") << " no longer writes the checkpoint the HF goldens "
+                      << "were made from: " << file << " has sha256 " << got << ", the goldens expect " << sha
+                      << ". Regenerate them: bash tests/parity/qwen/make_goldens.sh";
+    }
+    return d.string();
+  }();
+  return dir;
+}
+
+struct RemoveTinyDir {
+  ~RemoveTinyDir() {
+    std::error_code ec;
+    fs::remove_all(fs::temp_directory_path() / ("kvb_qwen_hf_parity_" + std::to_string(::getpid())), ec);
+  }
+} remove_tiny_dir;
+
+Model& model(const std::string& dtype) {
+  static std::map<std::string, std::unique_ptr<Model>> models;
+  auto& m = models[dtype];
+  if (!m) m = load_model(tiny_dir(), {{"dtype", dtype}, {"prefill_chunk", kPrefillChunk}});
+  return *m;
+}
+
+std::vector<Message> messages_of(const nlohmann::json& content) {
+  Message m{"user", {}};
+  for (const auto& c : content) {
+    const std::string type = c.at("type");
+    if (type == "text") {
+      m.content.push_back(text_segment(c.at("text")));
+    } else if (type == "image") {
+      m.content.push_back(image_segment(MediaRef{kGoldens + "/" + c.at("file").get<std::string>(), {}, {}, 0, 0}));
+    } else {
+      MediaRef v{kGoldens + "/" + c.at("folder").get<std::string>(), {}, {}, 0, c.at("fps").get<double>()};
+      m.content.push_back(video_segment(v));
+    }
+  }
+  return {m};
+}
+
+struct Case {
+  std::string name, dtype;
+};
+
+std::vector<Case> all_cases() {
+  std::vector<Case> out;
+  for (const char* name : {"text", "one_image", "two_images", "video", "long_text"})
+    for (const char* dtype : {"float32", "bfloat16"}) out.push_back({name, dtype});
+  return out;
+}
+
+// Tolerances. float32: the 1e-4 absolute. bfloat16: both sides round every activation to
+// 8 mantissa bits, so differences of a few units in the last place of the largest value are
+// rounding order, not bugs; stated relative to that scale.
+double tolerance(const std::string& dtype, const at::Tensor& want, double bf16_ulps) {
+  if (dtype == "float32") return 1e-4;
+  return bf16_ulps * test::bf16_ulp(want.abs().max().item<double>());
+}
+
+class QwenHfParity : public ::testing::TestWithParam<Case> {};
+
+TEST_P(QwenHfParity, IdsPositionsAndPixels) {
+  const Case& c = GetParam();
+  const auto& meta = manifest().at("cases").at(c.name);
+  static const std::unique_ptr<Backbone> bb =
+      Registry<ModelFamily>::instance()
+          .create("qwen2_5_vl", nlohmann::json::object())
+          ->load(tiny_dir(), nlohmann::json::object(), at::TensorOptions().dtype(at::kFloat));
+  const PreparedPrompt p = bb->prepare(messages_of(meta.at("content")));
+  test::expect_equal_ids(p.ids, golden(c.name + ".input_ids"), c.name + " input ids");
+  test::expect_equal_ids(p.positions, golden(c.name + ".position_ids"), c.name + " M-RoPE position ids",
+                         {"axis", "position"});
+
+  // The processor alone, on the same files the family reads.
+  const auto proc = QwenProcessorConfig::from_json(read_json_file(tiny_dir() + "/preprocessor_config.json"),
+                                                   "preprocessor_config.json");
+  std::vector<VisionInput> inputs;
+  for (const auto& seg : meta.at("content")) {
+    if (seg.at("type") == "image") inputs.push_back(preprocess_image(decode_image_file(kGoldens + "/" + seg.at("file").get<std::string>()), proc));
+    if (seg.at("type") == "video") {
+      VideoSamplingConfig vc;
+      vc.fps = seg.at("fps");
+      inputs.push_back(preprocess_video(sample_frame_folder(kGoldens + "/" + seg.at("folder").get<std::string>(), vc), proc));
+    }
+  }
+  if (inputs.empty()) return;
+  bool video = false;
+  for (const auto& seg : meta.at("content")) video = video || seg.at("type") == "video";
+  std::vector<at::Tensor> pv, grids;
+  for (const auto& in : inputs) pv.push_back(in.pixel_values), grids.push_back(in.grid_thw);
+  const std::string k = c.name + (video ? ".pixel_values_videos" : ".pixel_values");
+  test::expect_close(at::cat(pv), golden(k), 1e-5, k, {"patch", "value"});
+  test::expect_equal_ids(at::cat(grids), golden(c.name + (video ? ".video_grid_thw" : ".image_grid_thw")), "grid_thw");
+  if (video) EXPECT_DOUBLE_EQ(inputs[0].second_per_grid_t, meta.at("second_per_grid_ts")[0].get<double>());
+}
+
+TEST_P(QwenHfParity, KeysValuesQueriesLogits) {
+  const Case& c = GetParam();
+  const auto& meta = manifest().at("cases").at(c.name);
+  const std::string key = c.name + "." + c.dtype + ".";
+  Needs needs;
+  needs.window_queries = manifest().at("last_queries").get<int64_t>();
+  const PrefillCapture cap = model(c.dtype).capture_prefill(messages_of(meta.at("content")), needs);
+  ASSERT_EQ(cap.input_ids.size(0), meta.at("tokens").get<int64_t>());
+  for (const auto& lk : cap.layers) {
+    const std::string l = std::to_string(lk.layer);
+    for (const auto& [what, got, ulps] : {std::tuple{"keys", lk.keys, 4.0}, std::tuple{"values", lk.values, 4.0},
+                                         std::tuple{"queries", lk.window_queries, 4.0}}) {
+      const at::Tensor want = golden(key + what + "." + l);
+      test::expect_close(got, want, tolerance(c.dtype, want, ulps), key + what + " layer " + l,
+                         {"head", "position", "dim"});
+    }
+  }
+  const at::Tensor want = golden(key + "last_logits");
+  test::expect_close(cap.last_logits, want, tolerance(c.dtype, want, 4.0), key + "last_logits", {"vocab id"});
+}
+
+// Greedy ids must equal HF's; in bfloat16 with media a step may differ only where HF's own top-2
+// margin is below bf16 resolution at that logit, and nothing after that step is comparable.
+TEST_P(QwenHfParity, GreedyContinuation) {
+  const Case& c = GetParam();
+  const auto& meta = manifest().at("cases").at(c.name);
+  const std::string key = c.name + "." + c.dtype + ".";
+  auto method = Registry<CompressionMethod>::instance().create("full", nlohmann::json::object());
+  GenerationOptions opt;
+  opt.max_new_tokens = manifest().at("greedy_tokens").get<int64_t>();
+  GenerationResult r = model(c.dtype).generate(messages_of(meta.at("content")), opt, *method);
+  std::vector<int64_t> got = r.ids;
+  const at::Tensor want_t = golden(key + "greedy_tokens"), margins = golden(key + "greedy_margins");
+  const std::vector<int64_t> want(want_t.data_ptr<int64_t>(), want_t.data_ptr<int64_t>() + want_t.numel());
+  if (r.stop_reason == "eos" && got.size() < want.size()) got.push_back(want[got.size()]);  // HF keeps the EOS id
+  const bool media = c.name != "text" && c.name != "long_text";
+  const double near_tie = c.dtype == "bfloat16" && media
+                              ? 2 * test::bf16_ulp(golden(key + "last_logits").abs().max().item<double>())
+                              : 0.0;
+  const std::vector<double> m(margins.data_ptr<float>(), margins.data_ptr<float>() + margins.numel());
+  const std::string err = test::greedy_mismatch(got, want, m, near_tie);
+  EXPECT_TRUE(err.empty()) << key << err;
+}
+
+TEST(GreedyTieRule, AllowsOnlyNearTiesAndStopsComparingThere) {
+  const std::vector<int64_t> want{5, 6, 7, 8};
+  EXPECT_EQ(test::greedy_mismatch({5, 6, 7, 8}, want, {1, 1, 1, 1}, 0), "");
+  EXPECT_NE(test::greedy_mismatch({5, 6, 9, 8}, want, {1, 1, 1, 1}, 0), "");       // exact required
+  EXPECT_NE(test::greedy_mismatch({5, 6, 9, 8}, want, {1, 1, 0.5, 1}, 0.1), "");   // margin too large
+  EXPECT_EQ(test::greedy_mismatch({5, 6, 9, 1}, want, {1, 1, 0.05, 1}, 0.1), "");  // near tie, rest not compared
+  EXPECT_NE(test::greedy_mismatch({5, 9, 9, 1}, want, {1, 0.5, 0.05, 1}, 0.1), ""); // an earlier clear flip
+  EXPECT_NE(test::greedy_mismatch({5, 6}, want, {1, 1, 0.05, 1}, 0.1), "");        // stopped early
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, QwenHfParity, ::testing::ValuesIn(all_cases()),
+                         [](const ::testing::TestParamInfo<Case>& i) { return i.param.name + "_" + i.param.dtype; });
+
+}  // namespace
+}  // namespace kvb
