@@ -6,6 +6,7 @@
 #include "cli/benchmark_args.h"
 #include "cli/command.h"
 #include "core/error.h"
+#include "core/json_parse.h"
 #include "core/log.h"
 
 namespace {
@@ -60,7 +61,7 @@ KVB_COMMAND(setup_score, "score", "Re-score saved predictions (JSON lines) with 
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       kvb::ScoredRecord rec;
       try {
-        auto j = kvb::json::parse(line);
+        auto j = kvb::parse_json(line);
         KVB_CHECK(j.is_object() && j.contains("id") && j["id"].is_string(), "needs a string \"id\"");
         rec.id = j["id"].get<std::string>();
         kvb::Sample s;

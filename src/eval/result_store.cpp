@@ -19,6 +19,7 @@
 #include <torch/version.h>
 
 #include "core/error.h"
+#include "core/json_parse.h"
 #include "core/version.h"
 
 namespace kvb {
@@ -84,14 +85,14 @@ void write_line(int fd, const std::string& line, const std::string& path) {
 
 }  // namespace
 
-std::vector<json> read_records(const std::string& path) {
+std::vector<json> read_records(const std::string& path, bool warn_incomplete) {
   std::vector<json> out;
   if (!fs::exists(path)) return out;
-  parse_lines(slurp(path), path, out);
+  parse_lines(slurp(path), path, out, warn_incomplete);
   return out;
 }
 
-std::vector<json> read_benchmark_records(const std::string& dir, const std::string& benchmark) {
+std::vector<std::string> benchmark_files(const std::string& dir, const std::string& benchmark) {
   std::vector<std::string> files;
   const std::string base = path_component(benchmark);
   std::error_code ec;

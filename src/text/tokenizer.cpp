@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/json_parse.h"
 #include "text/added_tokens.h"
 #include "text/bpe.h"
 #include "text/decoder.h"
@@ -41,7 +42,7 @@ json read_json(const fs::path& p) {
   std::ifstream in(p);
   KVB_CHECK(in, "cannot open {}", p.string());
   try {
-    return json::parse(in);
+    return parse_json(in);
   } catch (const json::exception& e) {
     KVB_FAIL("{}: invalid JSON: {}", p.string(), e.what());
   }

@@ -120,4 +120,12 @@ TEST(Tokenizer, CliRejectsBadInput) {
   EXPECT_NE(lines.back().find("line 1"), std::string::npos) << lines.back();
 }
 
+TEST(Tokenizer, CliRejectsDeeplyNestedInput) {
+  const auto lines = run_cli("--decode", std::string(100000, '[') + std::string(100000, ']') + "\n");
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines[0].find("exit status"), std::string::npos);
+  EXPECT_NE(lines.back().find("stdin line 1: not valid JSON"), std::string::npos) << lines.back();
+  EXPECT_NE(lines.back().find("nested deeper than 512 levels"), std::string::npos) << lines.back();
+}
+
 }  // namespace
