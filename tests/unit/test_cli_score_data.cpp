@@ -52,6 +52,20 @@ TEST(CliDataCheck, CleanSubsetPasses) {
   EXPECT_TRUE(j["missing_groups"].empty());
 }
 
+TEST(CliDataCheck, DuplicateMileBenchSampleIdsFail) {
+  const auto dir = kvb::testing::scratch_copy("milebench");
+  const auto file = dir / "GPR1200/GPR1200.json";
+  auto doc = nlohmann::json::parse(std::ifstream(file));
+  doc["data"].push_back(doc["data"][0]);
+  doc["data"][1]["sample_id"] = "0";  // the same id as a string
+  std::ofstream(file) << doc.dump();
+  CliRun r = run("data check --benchmark milebench --datasets GPR1200 --data-root " + dir.string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("| GPR1200 | 2 | 1 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("GPR1200.json data[1]: duplicate sample_id '0' (also data[0])"), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliScore, RescoresPredictionsByIdAndSelfContained) {
   auto file = std::filesystem::temp_directory_path() / "kvb_cli_score_preds.jsonl";
   std::ofstream(file) << R"({"id": "ActionSequence/0", "prediction": "B"})" "\n"
