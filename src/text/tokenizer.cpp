@@ -151,6 +151,7 @@ Tokenizer Tokenizer::from_json(const json& tj, const json& config, const std::st
     for (const json& a : tj.value("added_tokens", json::array())) {
       text::AddedToken tok;
       tok.content = a.at("content").get<std::string>();
+      KVB_CHECK(a.at("id").is_number_integer(), "{}: added_tokens entry {}: id must be an integer", name, a.dump());
       tok.id = a.at("id").get<int64_t>();
       tok.lstrip = a.value("lstrip", false);
       tok.rstrip = a.value("rstrip", false);
@@ -158,7 +159,8 @@ Tokenizer Tokenizer::from_json(const json& tj, const json& config, const std::st
       tok.single_word = a.value("single_word", false);
       // tokenizers' default: special tokens are matched raw, others after normalization.
       tok.normalized = a.contains("normalized") ? a.at("normalized").get<bool>() : !tok.special;
-      KVB_CHECK(!tok.content.empty() && tok.id >= 0, "{}: added_tokens entry {} is invalid", name, a.dump());
+      KVB_CHECK(!tok.content.empty() && tok.id >= 0 && tok.id < (int64_t{1} << 31),
+                "{}: added_tokens entry {} is invalid", name, a.dump());
       t->added_ids[tok.content] = tok.id;
       t->added_by_id[tok.id] = tok;
       t->vocab_size = std::max(t->vocab_size, tok.id + 1);
