@@ -96,6 +96,9 @@ class VStar : public Benchmark {
     std::string layout = cfg_.layout;
     if (layout == "auto") layout = fs::is_regular_file(fs::path(root) / cfg_.jsonl_file) ? "jsonl" : "folders";
     std::vector<Sample> out = layout == "jsonl" ? load_jsonl(root) : load_folders(root);
+    // An empty file or empty folders would otherwise pass `data check` and score nothing.
+    KVB_CHECK(!out.empty(), "vstar: no samples in '{}' ({} layout)",
+              layout == "jsonl" ? (fs::path(root) / cfg_.jsonl_file).string() : root, layout);
     spdlog::info("vstar: {} samples ({} layout, {} scoring) from {}", out.size(), layout, cfg_.scoring, root);
     return out;
   }

@@ -256,3 +256,20 @@ TEST(CliScore, MalformedOrMissingPredictionsAreClearErrors) {
   EXPECT_NE(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("not a directory"), std::string::npos) << r.out;
 }
+
+// Data that holds no samples at all is a failed check, not an empty pass.
+TEST(CliDataCheck, EmptyVStarFileAndHeaderOnlyHrBenchFail) {
+  const auto vstar = kvb::testing::scratch_copy("vstar");
+  std::ofstream(vstar / "test_questions.jsonl").close();  // truncated to nothing
+  CliRun r = run("data check --benchmark vstar --data-root " + vstar.string(), true);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("vstar: no samples in '" + (vstar / "test_questions.jsonl").string() + "' (jsonl layout)"),
+            std::string::npos) << r.out;
+  std::filesystem::remove_all(vstar);
+  const auto hr = kvb::testing::scratch_copy("hrbench");
+  std::ofstream(hr / "hr_bench_4k.tsv") << "index\tquestion\tanswer\tcategory\tA\tB\tC\tD\tcycle_category\timage\n";
+  r = run("data check --benchmark hrbench --set 'splits=[\"4k\"]' --data-root " + hr.string(), true);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("hr_bench_4k.tsv: no rows (only a header)"), std::string::npos) << r.out;
+  std::filesystem::remove_all(hr);
+}
