@@ -300,6 +300,9 @@ Shard parse_shard(const std::string& text) {
   static const std::regex re(R"(\s*(\d+)\s*/\s*(\d+)\s*)");
   std::smatch m;
   if (!std::regex_match(text, m, re)) throw UsageError(fmt::format("--shard '{}': expected i/n, e.g. 2/8", text));
+  // Digits only by the regex; more than 9 of them cannot be a shard count (and overflow stoi).
+  if (m[1].length() > 9 || m[2].length() > 9)
+    throw UsageError(fmt::format("--shard '{}': i and n must be at most 999999999", text));
   const int i = std::stoi(m[1]), n = std::stoi(m[2]);
   if (n < 1 || i < 1 || i > n) throw UsageError(fmt::format("--shard '{}': need 1 <= i <= n", text));
   return {i - 1, n};

@@ -240,6 +240,25 @@ TEST(CliScore, NeedleSelfContainedLines) {
   std::filesystem::remove(file);
 }
 
+// Each bad line is reported with its line number and the field, never as a raw library error.
+TEST(CliScore, WrongFieldTypesAndDeepNestingNameTheLine) {
+  auto file = write_lines("kvb_cli_fields_" + std::to_string(::getpid()),
+                          {R"({"id": "a", "prediction": "4821", "answer": "4821", "choices": 5})",
+                           R"({"id": "b", "prediction": "4821", "answer": "4821", "meta": "x"})",
+                           R"({"id": "c", "prediction": "4821", "answer": "4821", "failed": "yes"})",
+                           std::string(100000, '[') + std::string(100000, ']'),
+                           R"({"id": "d", "prediction": "4821", "answer": "4821", "group": "text"})"});
+  CliRun r = run("score --benchmark needle --predictions " + file.string(), true);
+  EXPECT_EQ(r.code, 0) << r.out.substr(0, 2000);
+  EXPECT_NE(r.out.find(":1: field 'choices' must be a list of strings, got 5"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(":2: field 'meta' must be an object, got \"x\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(":3: field 'failed' must be true or false, got \"yes\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(":4: [json.exception.parse_error.101] parse error at byte 513: JSON nested deeper than 512"),
+            std::string::npos) << r.out.substr(0, 2000);
+  EXPECT_EQ(r.out.find("type_error"), std::string::npos) << r.out;
+  std::filesystem::remove(file);
+}
+
 TEST(CliScore, MalformedOrMissingPredictionsAreClearErrors) {
   auto file = write_lines("kvb_cli_broken", {"not json", R"({"prediction": "A"})", "[1, 2]"});
   CliRun r = run("score --benchmark vstar --predictions " + file.string(), true);

@@ -113,6 +113,12 @@ TEST(Sweep, ShardsPartitionTheSamples) {
   EXPECT_THROW(kvb::parse_shard("0/3"), kvb::UsageError);
   EXPECT_THROW(kvb::parse_shard("4/3"), kvb::UsageError);
   EXPECT_THROW(kvb::parse_shard("1-3"), kvb::UsageError);
+  try {
+    kvb::parse_shard("1/99999999999");
+    ADD_FAILURE() << "no error";
+  } catch (const kvb::UsageError& e) {
+    EXPECT_STREQ(e.what(), "--shard '1/99999999999': i and n must be at most 999999999");
+  }
   for (int64_t limit : {0, 20}) {
     std::vector<int> seen(37, 0);
     for (int i = 1; i <= 3; ++i) {
