@@ -55,6 +55,12 @@ int64_t id_of(const Tokenizer::Impl& t, const std::string& tok, const std::strin
   return *id;
 }
 
+// A token id from tokenizer.json: get<int64_t>() would truncate 2.5 onto another token's id.
+int64_t integer_id(const json& v, const std::string& where) {
+  KVB_CHECK(v.is_number_integer(), "{}: id must be an integer, got {}", where, v.dump());
+  return v.get<int64_t>();
+}
+
 // The single-sequence template of the post-processor as ids before / after the text.
 void read_post_processor(Tokenizer::Impl& t, const json& pp, const std::string& where) {
   if (pp.is_null()) return;
@@ -75,13 +81,14 @@ void read_post_processor(Tokenizer::Impl& t, const json& pp, const std::string& 
       }
       const std::string tok = item.at("SpecialToken").at("id").get<std::string>();
       KVB_CHECK(pp.at("special_tokens").contains(tok), "{}.special_tokens lacks '{}'", where, tok);
-      for (const json& id : pp.at("special_tokens").at(tok).at("ids")) (seen_a ? t.suffix : t.prefix).push_back(id.get<int64_t>());
+      for (const json& id : pp.at("special_tokens").at(tok).at("ids"))
+        (seen_a ? t.suffix : t.prefix).push_back(integer_id(id, fmt::format("{}.special_tokens['{}']", where, tok)));
     }
     return;
   }
   if (type == "BertProcessing" || type == "RobertaProcessing") {
-    t.prefix = {pp.at("cls").at(1).get<int64_t>()};
-    t.suffix = {pp.at("sep").at(1).get<int64_t>()};
+    t.prefix = {integer_id(pp.at("cls").at(1), where + ".cls")};
+    t.suffix = {integer_id(pp.at("sep").at(1), where + ".sep")};
     return;
   }
   KVB_FAIL("{}: unsupported post_processor type '{}' (supported: TemplateProcessing, ByteLevel, BertProcessing, "
@@ -151,8 +158,7 @@ Tokenizer Tokenizer::from_json(const json& tj, const json& config, const std::st
     for (const json& a : tj.value("added_tokens", json::array())) {
       text::AddedToken tok;
       tok.content = a.at("content").get<std::string>();
-      KVB_CHECK(a.at("id").is_number_integer(), "{}: added_tokens entry {}: id must be an integer", name, a.dump());
-      tok.id = a.at("id").get<int64_t>();
+      tok.id = integer_id(a.at("id"), fmt::format("{}: added_tokens entry {}", name, a.dump()));
       tok.lstrip = a.value("lstrip", false);
       tok.rstrip = a.value("rstrip", false);
       tok.special = a.value("special", false);

@@ -88,6 +88,14 @@ TEST(Tokenizer, NonIntegerIdsAreErrors) {
   bad["added_tokens"][0]["id"] = 2.5;
   EXPECT_NE(error(bad).find("t.json: added_tokens entry"), std::string::npos) << error(bad);
   EXPECT_NE(error(bad).find("id must be an integer"), std::string::npos) << error(bad);
+  bad = tj;
+  bad["post_processor"] = {{"type", "TemplateProcessing"},
+                           {"single", {{{"SpecialToken", {{"id", "<x>"}, {"type_id", 0}}}},
+                                       {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+                           {"special_tokens", {{"<x>", {{"id", "<x>"}, {"ids", {2.0}}, {"tokens", {"<x>"}}}}}}};
+  EXPECT_EQ(error(bad), "t.json: post_processor.special_tokens['<x>']: id must be an integer, got 2.0");
+  bad["post_processor"]["special_tokens"]["<x>"]["ids"] = {2};
+  EXPECT_EQ(error(bad), "no error");
 }
 
 // The LLaMA tokenizer_config.json sets add_bos_token: <s> (id 1) leads, no </s> follows.
