@@ -19,7 +19,7 @@ KVB_COMMAND(setup_dump_kv, "dump-kv", "Write a prefill's post-RoPE K/V (and last
   auto a = std::make_shared<Args>();
   a->model.add_to(sub);
   sub.add_option("--queries", a->queries, "last N post-RoPE queries per layer (default 32; 0 = none)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kvb::cli::non_negative_integer());
   sub.add_flag("--attention", a->attention, "also write each layer's prefill attention mass [Hq, T]");
   sub.add_option("--out", a->out, "output .safetensors file")->required();
   return [a] {
