@@ -293,6 +293,27 @@ at::Tensor SafeTensors::get(const std::string& name, at::ScalarType dtype) const
   return raw.scalar_type() == dtype ? raw : raw.to(dtype);
 }
 
+void SafeTensors::read_into(const std::string& name, at::Tensor dst) const {
+  const Entry& e = entry_of(*impl_, name);
+  KVB_CHECK(dst.sizes().vec() == e.info.shape && dst.is_contiguous(),
+            "{}: tensor '{}' has shape {}, the destination {}", e.file->path, name, shape_str(e.info.shape),
+            shape_str(dst.sizes().vec()));
+  if (e.end == e.begin) return;
+  const uint8_t* src = e.file->data + e.begin;
+  const auto elem = static_cast<uintptr_t>(c10::elementSize(e.dtype->type));
+  if (e.dtype->type != at::kBool && dst.device().is_cpu() && reinterpret_cast<uintptr_t>(src) % elem == 0) {
+    // Converted straight out of the mapping: no intermediate copy.
+    dst.copy_(at::from_blob(const_cast<uint8_t*>(src), e.info.shape, at::TensorOptions().dtype(e.dtype->type)));
+  } else {
+    dst.copy_(get(name, e.dtype->type == at::kBool ? at::kBool : e.dtype->type));
+  }
+  // The pages fully inside this tensor are not needed again.
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t lo = (reinterpret_cast<uintptr_t>(src) + page - 1) / page * page;
+  const uintptr_t hi = reinterpret_cast<uintptr_t>(e.file->data + e.end) / page * page;
+  if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+}
+
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   struct Item {

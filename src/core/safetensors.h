@@ -35,6 +35,11 @@ class SafeTensors {
   const TensorInfo& info(const std::string& name) const;  // missing -> error naming path and tensor
   // A fresh tensor (never a view of the mapping) converted to `dtype`.
   at::Tensor get(const std::string& name, at::ScalarType dtype = at::kFloat) const;
+  // Streams tensor `name` into `dst` (any dtype and device; shape as in the file, contiguous),
+  // converting on the way, then drops the file pages it read from this process's memory: a
+  // loader that reads each weight straight into its final (possibly fused) buffer peaks near the
+  // weights at the target dtype plus one tensor, not the files plus the weights.
+  void read_into(const std::string& name, at::Tensor dst) const;
   // "__metadata__" of the file (for a sharded folder: of all shards, first shard wins).
   const std::map<std::string, std::string>& metadata() const;
   const std::string& path() const;

@@ -229,3 +229,35 @@ TEST_F(SafeTensorsTest, ShardedFolder) {
   kvb::write_safetensors((folder / "model.safetensors").string(), {{"single", a}});
   EXPECT_TRUE(kvb::SafeTensors::open(folder.string()).has("single"));
 }
+
+namespace {
+
+// Streaming reads convert on the way and fill slices of fused buffers; the values equal get()'s,
+// also after the pages were dropped and read again.
+TEST_F(SafeTensorsTest, ReadIntoConvertsAndFillsFusedSlices) {
+  at::manual_seed(37);
+  const at::Tensor a = at::randn({37, 5}), b = at::randn({11, 5}).to(at::kBFloat16), m = at::randint(0, 2, {7}).to(at::kBool);
+  kvb::write_safetensors(file("w.safetensors"), {{"a", a}, {"b", b}, {"m", m}});
+  const auto st = kvb::SafeTensors::open(file("w.safetensors"));
+  at::Tensor fused = at::empty({48, 5}, at::kBFloat16);
+  st.read_into("a", fused.narrow(0, 0, 37));
+  st.read_into("b", fused.narrow(0, 37, 11));
+  EXPECT_TRUE(fused.narrow(0, 0, 37).equal(a.to(at::kBFloat16)));
+  EXPECT_TRUE(fused.narrow(0, 37, 11).equal(b));
+  at::Tensor f32 = at::empty({37, 5});
+  st.read_into("a", f32);  // the same pages again, after they were dropped
+  EXPECT_TRUE(f32.equal(a));
+  EXPECT_TRUE(st.get("a").equal(a));
+  at::Tensor mask = at::empty({7}, at::kBool);
+  st.read_into("m", mask);
+  EXPECT_TRUE(mask.equal(m));
+  at::Tensor wrong = at::empty({36, 5});
+  try {
+    st.read_into("a", wrong);
+    FAIL() << "no error for a destination of another shape";
+  } catch (const kvb::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("tensor 'a' has shape [37, 5]"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace

@@ -126,47 +126,64 @@ Weights load_weights(const std::string& dir, const Config& c, const at::TensorOp
   for (const auto& info : st.tensors())
     KVB_CHECK(used.count(info.name), "{}: unexpected tensor '{}' (not part of the model config.json describes)",
               st.file_of(info.name), info.name);
-  std::map<std::string, at::Tensor> t;
-  for (const auto& [name, found] : names)
-    t[name] = st.get(found, at::typeMetaToScalarType(opts.dtype())).to(opts.device());
+  // Each weight is streamed from the file straight into its final buffer at the target dtype and
+  // device, fused projections included, so loading never holds the files and the weights at once.
+  const std::map<std::string, std::string> in_file(names.begin(), names.end());
+  auto read = [&](std::initializer_list<std::string> parts) {
+    std::vector<int64_t> shape;
+    int64_t rows = 0;
+    for (const auto& p : parts) {
+      shape = st.info(in_file.at(p)).shape;
+      rows += shape[0];
+    }
+    shape[0] = rows;
+    at::Tensor out = at::empty(shape, opts);
+    int64_t at_row = 0;
+    for (const auto& p : parts) {
+      const int64_t n = st.info(in_file.at(p)).shape[0];
+      st.read_into(in_file.at(p), out.narrow(0, at_row, n));
+      at_row += n;
+    }
+    return out;
+  };
   Weights w;
-  w.embed = t.at("model.embed_tokens.weight");
-  w.lm_head = c.text.tie_word_embeddings ? w.embed : t.at("lm_head.weight");
-  w.final_norm = t.at("model.norm.weight");
+  w.embed = read({"model.embed_tokens.weight"});
+  w.lm_head = c.text.tie_word_embeddings ? w.embed : read({"lm_head.weight"});
+  w.final_norm = read({"model.norm.weight"});
   for (int64_t l = 0; l < c.text.num_hidden_layers; ++l) {
-    auto g = [&](const std::string& n) { return t.at(fmt::format("model.layers.{}.{}", l, n)); };
+    auto n = [&](const std::string& s) { return fmt::format("model.layers.{}.{}", l, s); };
     DecoderLayer d;
-    d.qkv_w = at::cat({g("self_attn.q_proj.weight"), g("self_attn.k_proj.weight"), g("self_attn.v_proj.weight")});
-    d.qkv_b = at::cat({g("self_attn.q_proj.bias"), g("self_attn.k_proj.bias"), g("self_attn.v_proj.bias")});
-    d.o_w = g("self_attn.o_proj.weight");
-    d.gate_up_w = at::cat({g("mlp.gate_proj.weight"), g("mlp.up_proj.weight")});
-    d.down_w = g("mlp.down_proj.weight");
-    d.input_norm = g("input_layernorm.weight");
-    d.post_norm = g("post_attention_layernorm.weight");
+    d.qkv_w = read({n("self_attn.q_proj.weight"), n("self_attn.k_proj.weight"), n("self_attn.v_proj.weight")});
+    d.qkv_b = read({n("self_attn.q_proj.bias"), n("self_attn.k_proj.bias"), n("self_attn.v_proj.bias")});
+    d.o_w = read({n("self_attn.o_proj.weight")});
+    d.gate_up_w = read({n("mlp.gate_proj.weight"), n("mlp.up_proj.weight")});
+    d.down_w = read({n("mlp.down_proj.weight")});
+    d.input_norm = read({n("input_layernorm.weight")});
+    d.post_norm = read({n("post_attention_layernorm.weight")});
     w.layers.push_back(std::move(d));
   }
-  const auto& pw = t.at("visual.patch_embed.proj.weight");
+  const at::Tensor pw = read({"visual.patch_embed.proj.weight"});
   w.patch_w = pw.reshape({pw.size(0), -1});
   for (int64_t b = 0; b < c.vision.depth; ++b) {
-    auto g = [&](const std::string& n) { return t.at(fmt::format("visual.blocks.{}.{}", b, n)); };
+    auto n = [&](const std::string& s) { return fmt::format("visual.blocks.{}.{}", b, s); };
     VisionBlock vb;
-    vb.norm1 = g("norm1.weight");
-    vb.norm2 = g("norm2.weight");
-    vb.qkv_w = g("attn.qkv.weight");
-    vb.qkv_b = g("attn.qkv.bias");
-    vb.proj_w = g("attn.proj.weight");
-    vb.proj_b = g("attn.proj.bias");
-    vb.gate_up_w = at::cat({g("mlp.gate_proj.weight"), g("mlp.up_proj.weight")});
-    vb.gate_up_b = at::cat({g("mlp.gate_proj.bias"), g("mlp.up_proj.bias")});
-    vb.down_w = g("mlp.down_proj.weight");
-    vb.down_b = g("mlp.down_proj.bias");
+    vb.norm1 = read({n("norm1.weight")});
+    vb.norm2 = read({n("norm2.weight")});
+    vb.qkv_w = read({n("attn.qkv.weight")});
+    vb.qkv_b = read({n("attn.qkv.bias")});
+    vb.proj_w = read({n("attn.proj.weight")});
+    vb.proj_b = read({n("attn.proj.bias")});
+    vb.gate_up_w = read({n("mlp.gate_proj.weight"), n("mlp.up_proj.weight")});
+    vb.gate_up_b = read({n("mlp.gate_proj.bias"), n("mlp.up_proj.bias")});
+    vb.down_w = read({n("mlp.down_proj.weight")});
+    vb.down_b = read({n("mlp.down_proj.bias")});
     w.blocks.push_back(std::move(vb));
   }
-  w.merger_norm = t.at("visual.merger.ln_q.weight");
-  w.merger_fc1_w = t.at("visual.merger.mlp.0.weight");
-  w.merger_fc1_b = t.at("visual.merger.mlp.0.bias");
-  w.merger_fc2_w = t.at("visual.merger.mlp.2.weight");
-  w.merger_fc2_b = t.at("visual.merger.mlp.2.bias");
+  w.merger_norm = read({"visual.merger.ln_q.weight"});
+  w.merger_fc1_w = read({"visual.merger.mlp.0.weight"});
+  w.merger_fc1_b = read({"visual.merger.mlp.0.bias"});
+  w.merger_fc2_w = read({"visual.merger.mlp.2.weight"});
+  w.merger_fc2_b = read({"visual.merger.mlp.2.bias"});
   return w;
 }
 
