@@ -75,7 +75,9 @@ def git_commit():
     here = os.path.dirname(os.path.abspath(__file__))
     try:
         rev = subprocess.check_output(["git", "-C", here, "rev-parse", "HEAD"], text=True).strip()
-        dirty = subprocess.check_output(["git", "-C", here, "status", "--porcelain"], text=True).strip()
+        # The goldens being rewritten do not make the source dirty.
+        dirty = subprocess.check_output(["git", "-C", here, "status", "--porcelain", "--", ".", ":!goldens"],
+                                        text=True).strip()
         return rev + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
