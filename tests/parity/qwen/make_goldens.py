@@ -76,7 +76,7 @@ def git_commit():
     try:
         rev = subprocess.check_output(["git", "-C", here, "rev-parse", "HEAD"], text=True).strip()
         # The goldens being rewritten do not make the source dirty.
-        dirty = subprocess.check_output(["git", "-C", here, "status", "--porcelain", "--", ".", ":!goldens"],
+        dirty = subprocess.check_output(["git", "-C", here, "status", "--porcelain", "--", ":(top)", ":(top,exclude)tests/parity/qwen/goldens"],
                                         text=True).strip()
         return rev + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
