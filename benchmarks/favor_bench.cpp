@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/json_parse.h"
 #include "core/log.h"
 #include "core/registry.h"
 #include "eval/benchmark.h"
@@ -107,7 +108,7 @@ class FavorBench : public Benchmark {
     json data;
     try {
       std::ifstream f(path);
-      data = json::parse(f);
+      data = parse_json(f);
     } catch (const json::parse_error& e) {
       KVB_FAIL("favor_bench: '{}' is not valid JSON: {}", path.string(), e.what());
     }

@@ -10,7 +10,10 @@
 // accuracy per cycle_category, then the mean over cycles, for single, cross and all. (lmms-eval
 // divides by the cycles a category occurs in, the HR-Bench repo by all cycles; the published
 // files hold every category in every cycle, where both agree. We follow lmms-eval.)
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -83,6 +86,15 @@ double mean(const std::vector<double>& v) {
 // Per split: the official cycle-averaged accuracy (groups "<split>/single|cross|average"), plus
 // plain accuracy over rows and the stricter all-rotations-right accuracy for reference.
 json aggregate(const std::vector<ScoredRecord>& records, const std::vector<std::string>& splits) {
+  // A record of another split would be left out and the overall silently become 0.
+  for (const auto& r : records) {
+    const std::string split = r.meta.is_object() && r.meta.contains("split") && r.meta["split"].is_string()
+                                  ? r.meta["split"].get<std::string>()
+                                  : "";
+    if ((!r.failed || !split.empty()) && std::find(splits.begin(), splits.end(), split) == splits.end())
+      KVB_FAIL("hrbench: sample '{}' has meta.split '{}', not one of the splits scored ({}); set 'splits'", r.id,
+               split, join_names(splits));
+  }
   json groups = json::object(), plain = json::object(), rotations = json::object(), per_cycle = json::object();
   int64_t n = 0, failed = 0;
   std::vector<double> split_avgs;
@@ -127,7 +139,7 @@ json aggregate(const std::vector<ScoredRecord>& records, const std::vector<std::
     split_avgs.push_back(groups[split + "/average"].get<double>());
   }
   // The HR-Bench leaderboard's Avg. is the mean of the 4K and 8K scores.
-  return {{"overall", mean(split_avgs)}, {"groups", groups},   {"plain_accuracy", plain},
+  return {{"overall", split_avgs.empty() ? json() : json(mean(split_avgs))}, {"groups", groups},   {"plain_accuracy", plain},
           {"all_rotations", rotations},  {"per_cycle", per_cycle}, {"n", n}, {"failed", failed}};
 }
 
@@ -152,6 +164,15 @@ bool looks_like_image(const std::string& b) {
          starts("MM\0*", 4);
 }
 
+// The cache file of a row: VLMEvalKit's "<index>.jpg" for plain indexes; any other byte is
+// %-escaped ('%' included, so two indexes never share a file), so "../x" stays in the cache.
+std::string cache_file_name(const std::string& index) {
+  std::string out;
+  for (unsigned char c : index)
+    out += std::isalnum(c) || c == '_' || c == '-' ? std::string(1, static_cast<char>(c)) : fmt::format("%{:02X}", c);
+  return out + ".jpg";
+}
+
 std::string dataset_name(const std::string& split) {  // VLMEvalKit's dataset names
   std::string up = split;
   std::transform(up.begin(), up.end(), up.begin(), ::toupper);
@@ -163,6 +184,25 @@ struct Row {
   std::map<std::string, std::string> options;  // letter -> text, present and non-empty only
   size_t line = 0;
 };
+
+// Writes `bytes` to `path` unless the file already holds them; through a temporary file, so
+// that shards loading the data at once never read a half-written image.
+void write_if_changed(const fs::path& path, const std::string& bytes, const std::string& label) {
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec) && fs::file_size(path, ec) == bytes.size()) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string have((std::istreambuf_iterator<char>(in)), {});
+    if (have == bytes) return;
+  }
+  const fs::path tmp = path.string() + fmt::format(".tmp{}", ::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    KVB_CHECK(f.good(), "{}: cannot write '{}'", label, tmp.string());
+  }
+  fs::rename(tmp, path, ec);
+  KVB_CHECK(!ec, "{}: cannot write '{}': {}", label, path.string(), ec.message());
+}
 
 class HrBench : public Benchmark {
  public:
@@ -258,20 +298,18 @@ class HrBench : public Benchmark {
       std::string& cell = cells[tsv.column("image")];
       if (cell.size() > kMaxIndexCell) {
         const std::string label = fmt::format("{} line {} (index {})", file_name, r.line, r.index);
-        const fs::path img = cache / (r.index + ".jpg");  // VLMEvalKit dump_image naming
+        const fs::path img = cache / cache_file_name(r.index);
         image_of[r.index] = img.string();
-        if (!(fs::is_regular_file(img) && fs::file_size(img) > 0)) {
-          try {
-            std::string bytes = base64_decode(cell, label);
-            KVB_CHECK(looks_like_image(bytes), "{}: the image cell decodes to {} bytes that are not an image", label,
-                      bytes.size());
-            std::ofstream f(img, std::ios::binary);
-            f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-            KVB_CHECK(f.good(), "{}: cannot write '{}'", label, img.string());
-          } catch (const Error& e) {
-            image_error[r.index] = e.what();
-            image_of[r.index].clear();
-          }
+        try {
+          KVB_CHECK(img.filename().string().size() <= 255, "{}: index too long for a file name", label);
+          // Decoded every time: a cached file from an earlier, intact TSV must not hide a corrupt cell.
+          std::string bytes = base64_decode(cell, label);
+          KVB_CHECK(looks_like_image(bytes), "{}: the image cell decodes to {} bytes that are not an image", label,
+                    bytes.size());
+          write_if_changed(img, bytes, label);
+        } catch (const Error& e) {
+          image_error[r.index] = e.what();
+          image_of[r.index].clear();
         }
         r.image = r.index;
       } else {
@@ -282,6 +320,7 @@ class HrBench : public Benchmark {
       if (!seen.insert(r.index).second) r.image = "\x01duplicate";
       rows.push_back(std::move(r));
     }
+    KVB_CHECK(!rows.empty(), "{}: no rows (only a header)", path.string());
     spdlog::info("hrbench {}: {} rows from {}", split, rows.size(), path.string());
 
     for (const auto& r : rows) {

@@ -250,6 +250,7 @@ class MileBench : public Benchmark {
     const std::string qtype = meta->value("question_type", std::string());
     const fs::path img_dir = file.parent_path() / "images";
     size_t count = 0;
+    std::map<std::string, size_t> first_at;  // sample id -> data index
     for (size_t i = 0; i < data->size(); ++i) {
       if (cfg_.limit > 0 && static_cast<int64_t>(count) >= cfg_.limit) break;
       Sample s;
@@ -258,6 +259,12 @@ class MileBench : public Benchmark {
       std::string sid = ann.is_object() && ann.contains("sample_id") ? py_str(ann["sample_id"]) : "#" + std::to_string(i);
       s.id = name + "/" + sid;
       try {
+        // The id keys the result store: a second sample with it would be skipped as done.
+        auto [first, fresh] = first_at.try_emplace(s.id, i);
+        if (!fresh) {
+          s.id += fmt::format("@data[{}]", i);
+          KVB_FAIL("duplicate sample_id '{}' (also data[{}])", sid, first->second);
+        }
         build_sample(name, qtype, instructions, ann, img_dir, s);
       } catch (const Error& e) {
         s.error = fmt::format("{} data[{}]: {}", where, i, e.what());

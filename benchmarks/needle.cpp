@@ -40,6 +40,8 @@ const char* const kInstruction =
     "Read the following document and its images. Somewhere in it there is a secret code.";
 const char* const kQuestion = "Question: What is the secret code? Answer with the code only.";
 
+constexpr int64_t kMaxSamples = 100000;
+
 struct Config {
   int64_t samples = 10;
   int64_t seed = 2024;
@@ -63,10 +65,12 @@ class Needle : public Benchmark {
     r.get("max_new_tokens", cfg_.max_new_tokens);
     r.finish();
     auto bad = [](const std::string& m) { throw UsageError("benchmark 'needle': " + m); };
-    if (cfg_.samples < 1) bad("samples must be >= 1");
+    // load() draws every sample (images included) before --limit picks the first ones.
+    if (cfg_.samples < 1 || cfg_.samples > kMaxSamples) bad(fmt::format("need 1 <= samples <= {}", kMaxSamples));
     if (cfg_.min_tokens < 50 || cfg_.max_tokens < cfg_.min_tokens || cfg_.max_tokens > 65536)
       bad("need 50 <= min_tokens <= max_tokens <= 65536");
-    if (cfg_.images < 0 || cfg_.image_size < 32) bad("need images >= 0 and image_size >= 32");
+    if (cfg_.images < 0 || cfg_.images > 64 || cfg_.image_size < 32 || cfg_.image_size > 4096)
+      bad("need 0 <= images <= 64 and 32 <= image_size <= 4096");
     if (cfg_.needle_in != "text" && cfg_.images < 1) bad("needle_in '" + cfg_.needle_in + "' needs images >= 1");
     if (!needle::images_available()) {
       if (cfg_.needle_in == "image")

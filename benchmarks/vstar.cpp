@@ -21,6 +21,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/json_parse.h"
 #include "core/log.h"
 #include "core/registry.h"
 #include "eval/benchmark.h"
@@ -95,6 +96,9 @@ class VStar : public Benchmark {
     std::string layout = cfg_.layout;
     if (layout == "auto") layout = fs::is_regular_file(fs::path(root) / cfg_.jsonl_file) ? "jsonl" : "folders";
     std::vector<Sample> out = layout == "jsonl" ? load_jsonl(root) : load_folders(root);
+    // An empty file or empty folders would otherwise pass `data check` and score nothing.
+    KVB_CHECK(!out.empty(), "vstar: no samples in '{}' ({} layout)",
+              layout == "jsonl" ? (fs::path(root) / cfg_.jsonl_file).string() : root, layout);
     spdlog::info("vstar: {} samples ({} layout, {} scoring) from {}", out.size(), layout, cfg_.scoring, root);
     return out;
   }
@@ -165,7 +169,7 @@ class VStar : public Benchmark {
       if (text::strip(line).empty()) continue;
       const std::string where = fmt::format("{} line {}", cfg_.jsonl_file, ln);
       try {
-        const json row = json::parse(line);
+        const json row = parse_json(line);
         for (const char* k : {"image", "text", "label"})
           KVB_CHECK(row.contains(k) && row[k].is_string(), "{}: field '{}' missing or not a string", where, k);
         const std::string text = row["text"], image = row["image"];
@@ -209,7 +213,7 @@ class VStar : public Benchmark {
           std::ifstream f(ann);
           json a;
           try {
-            a = json::parse(f);
+            a = parse_json(f);
           } catch (const json::parse_error& e) {
             KVB_FAIL("{}: '{}' is not valid JSON: {}", where, ann.filename().string(), e.what());
           }

@@ -6,7 +6,8 @@ execute_process(COMMAND git rev-parse --short HEAD WORKING_DIRECTORY "${SRC}"
 if(NOT commit)
   set(commit unknown)
 else()
-  execute_process(COMMAND git status --porcelain --untracked-files=no WORKING_DIRECTORY "${SRC}"
+  # Untracked files count: a new source file the build globbed in is not in the commit either.
+  execute_process(COMMAND git status --porcelain WORKING_DIRECTORY "${SRC}"
                   OUTPUT_VARIABLE dirty OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
   if(dirty)
     set(commit "${commit}-dirty")

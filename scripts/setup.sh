@@ -9,6 +9,7 @@ PKGS=(
   libtorch-dev libopenblas0-pthread
   libopencv-dev libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
   libfftw3-dev libpcre2-dev libicu-dev libgtest-dev libssl-dev
+  slurm-wlm munge
   gnuplot-nox nodejs
 )
 

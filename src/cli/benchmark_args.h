@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/json_parse.h"
 #include "core/registry.h"
 #include "eval/benchmark.h"
 
@@ -36,7 +37,7 @@ inline std::unique_ptr<Benchmark> make_benchmark(const BenchmarkArgs& a) {
       cfg = read_json_file(a.config);
     } else {
       try {
-        cfg = json::parse(a.config);
+        cfg = parse_json(a.config);
       } catch (const json::parse_error& e) {
         throw UsageError("--config: neither a file nor valid JSON: " + a.config);
       }

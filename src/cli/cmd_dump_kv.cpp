@@ -19,15 +19,16 @@ KVB_COMMAND(setup_dump_kv, "dump-kv", "Write a prefill's post-RoPE K/V (and last
   auto a = std::make_shared<Args>();
   a->model.add_to(sub);
   sub.add_option("--queries", a->queries, "last N post-RoPE queries per layer (default 32; 0 = none)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kvb::cli::non_negative_integer());
   sub.add_flag("--attention", a->attention, "also write each layer's prefill attention mass [Hq, T]");
   sub.add_option("--out", a->out, "output .safetensors file")->required();
   return [a] {
+    const std::vector<kvb::Message> messages = a->model.messages();  // prompt errors before the slow load
     auto model = kvb::load_model(a->model.model, a->model.load_options());
     kvb::Needs needs;
     needs.window_queries = a->queries;
     needs.prefill_attention = a->attention;
-    const kvb::PrefillCapture cap = model->capture_prefill(a->model.messages(), needs);
+    const kvb::PrefillCapture cap = model->capture_prefill(messages, needs);
     std::vector<std::pair<std::string, at::Tensor>> t;
     for (const auto& l : cap.layers) {
       const std::string p = fmt::format("layers.{}.", l.layer);

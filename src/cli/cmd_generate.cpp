@@ -1,4 +1,4 @@
-// `kvbench generate --model DIR [--image F]... [--video F] --prompt TEXT [--max-new-tokens N]
+// `kvbench generate --model DIR ([--image F]... [--video F] --prompt TEXT | --messages FILE.json) [--max-new-tokens N]
 //  [--method NAME --ratio R --set k=v] [--continuation TEXT]... [--json]`
 #include <iostream>
 
@@ -30,12 +30,13 @@ KVB_COMMAND(setup_generate, "generate", "Answer one prompt (with images/videos) 
     nlohmann::json mcfg = nlohmann::json::object();
     kvb::apply_overrides(mcfg, a->sets, "--set");
     auto method = kvb::Registry<kvb::CompressionMethod>::instance().create(a->method, mcfg);
+    const std::vector<kvb::Message> messages = a->model.messages();  // prompt errors before the slow load
     auto model = kvb::load_model(a->model.model, a->model.load_options());
     kvb::GenerationOptions opt;
     opt.max_new_tokens = a->max_new_tokens;
     opt.ratio = a->ratio;
     opt.continuations = a->continuations;
-    const kvb::GenerationResult r = model->generate(a->model.messages(), opt, *method);
+    const kvb::GenerationResult r = model->generate(messages, opt, *method);
     if (!a->json) {
       if (r.continuation_logprobs.empty()) std::cout << r.text << "\n";
       for (size_t i = 0; i < r.continuation_logprobs.size(); ++i)

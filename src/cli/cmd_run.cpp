@@ -36,7 +36,7 @@ KVB_COMMAND(setup_run, "run", "Run an experiment config (models x benchmarks x m
   auto a = std::make_shared<RunArgs>();
   sub.add_option("--config,-c", a->config, "configs/experiments/NAME.json")->required();
   sub.add_option("--set", a->sets, "override a config key: key=value (dotted, e.g. methods.1.rho=[0.1])");
-  sub.add_option("--limit", a->limit, "first N samples of each benchmark")->check(CLI::NonNegativeNumber);
+  sub.add_option("--limit", a->limit, "first N samples of each benchmark")->check(kvb::cli::non_negative_integer());
   sub.add_option("--shard", a->shard, "run slice i of n (1-based), e.g. 2/8 for a Slurm array task");
   sub.add_option("--results", a->results, "results root (default: the config's, normally results/)");
   sub.add_flag("--no-fsync", a->no_fsync, "do not fdatasync after each record (faster on slow disks)");

@@ -1,4 +1,5 @@
 // `kvbench score --benchmark NAME --predictions FILE.jsonl`: re-scores saved predictions.
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -6,6 +7,7 @@
 #include "cli/benchmark_args.h"
 #include "cli/command.h"
 #include "core/error.h"
+#include "core/json_parse.h"
 #include "core/log.h"
 
 namespace {
@@ -20,12 +22,23 @@ Ids are the benchmark's sample ids (milebench: "<Dataset>/<sample_id>"). Lines t
 JSON objects are reported with their line number and skipped. Output: the aggregate JSON on
 stdout; --out FILE also writes one {"id", "group", "score", "extracted"} line per sample.)";
 
+// Checks the type of an optional field: nlohmann's own type_error does not name the field.
+void expect_field(const kvb::json& j, const char* key, bool ok, const char* what) {
+  KVB_CHECK(!j.contains(key) || ok, "field '{}' must be {}, got {}", key, what, j.at(key).dump());
+}
+
 kvb::Sample sample_from_line(const kvb::json& j) {
   kvb::Sample s;
   s.id = j.at("id").get<std::string>();
   s.answer = j.at("answer").is_string() ? j.at("answer").get<std::string>() : j.at("answer").dump();
+  expect_field(j, "group", j.value("group", kvb::json("")).is_string(), "a string");
+  const kvb::json choices = j.value("choices", kvb::json::array());
+  expect_field(j, "choices",
+               choices.is_array() && std::all_of(choices.begin(), choices.end(), [](const auto& c) { return c.is_string(); }),
+               "a list of strings");
+  expect_field(j, "meta", j.value("meta", kvb::json::object()).is_object(), "an object");
   s.group = j.value("group", std::string());
-  if (j.contains("choices")) s.choices = j.at("choices").get<std::vector<std::string>>();
+  s.choices = choices.get<std::vector<std::string>>();
   if (j.contains("meta")) s.meta = j.at("meta");
   return s;
 }
@@ -60,7 +73,7 @@ KVB_COMMAND(setup_score, "score", "Re-score saved predictions (JSON lines) with 
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       kvb::ScoredRecord rec;
       try {
-        auto j = kvb::json::parse(line);
+        auto j = kvb::parse_json(line);
         KVB_CHECK(j.is_object() && j.contains("id") && j["id"].is_string(), "needs a string \"id\"");
         rec.id = j["id"].get<std::string>();
         kvb::Sample s;
@@ -76,7 +89,10 @@ KVB_COMMAND(setup_score, "score", "Re-score saved predictions (JSON lines) with 
         rec.group = s.group;
         rec.meta = s.meta;
         kvb::SampleScore sc;
-        if (j.value("failed", false) || !j.value("error", std::string()).empty() || !s.error.empty()) {
+        const kvb::json failed = j.value("failed", kvb::json(false)), error = j.value("error", kvb::json(""));
+        expect_field(j, "failed", failed.is_boolean(), "true or false");
+        expect_field(j, "error", error.is_string() || error.is_null(), "a string");
+        if (failed.get<bool>() || (error.is_string() && !error.get<std::string>().empty()) || !s.error.empty()) {
           rec.failed = true;
         } else {
           KVB_CHECK(j.contains("prediction") && j["prediction"].is_string(), "needs a string \"prediction\"");

@@ -1,4 +1,5 @@
-// `kvbench table --experiment NAME [--format md|csv|json]`: result tables like the paper's.
+// `kvbench table --experiment NAME [--format md|csv|json] [--long [--bootstrap N]]`: result tables
+// like the paper's, or every result in long form for pandas.
 #include <iostream>
 
 #include "cli/command.h"
@@ -11,6 +12,8 @@ KVB_COMMAND(setup_table, "table", "Print an experiment's score and latency table
   auto model = std::make_shared<std::string>();
   auto results = std::make_shared<std::string>();
   auto sets = std::make_shared<std::vector<std::string>>();
+  auto long_form = std::make_shared<bool>(false);
+  auto bootstrap = std::make_shared<int64_t>(0);
   sub.add_option("--experiment,-e", *experiment,
                  "experiment name (results/NAME/run.json or configs/experiments/NAME.json) or a config path")
       ->required();
@@ -18,8 +21,18 @@ KVB_COMMAND(setup_table, "table", "Print an experiment's score and latency table
   sub.add_option("--model", *model, "only this model (by its name in the config)");
   sub.add_option("--results", *results, "results root (default: the config's, normally results/)");
   sub.add_option("--set", *sets, "override a config key: key=value (dotted keys, e.g. tables.0.bootstrap=0)");
+  sub.add_flag("--long", *long_form,
+               "one row per model x cell x benchmark x group x metric (csv or json; numeric rho and param_* columns)");
+  sub.add_option("--bootstrap", *bootstrap, "with --long: resamples for score CIs (default 0: none)")
+      ->check(CLI::NonNegativeNumber);
+  CLI::Option* format_opt = sub.get_option("--format");
   return [=] {
     auto exp = kvb::find_experiment(*experiment, *sets, *results);
+    if (*long_form) {
+      const std::string f = format_opt->count() ? *format : "csv";
+      std::cout << kvb::render_long(exp, kvb::result_store_source(exp), f, *model, *bootstrap);
+      return;
+    }
     std::cout << kvb::render_tables(exp, kvb::result_store_source(exp), *format, *model);
   };
 }

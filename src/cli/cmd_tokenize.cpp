@@ -10,6 +10,7 @@
 
 #include "cli/command.h"
 #include "core/error.h"
+#include "core/json_parse.h"
 #include "text/tokenizer.h"
 
 namespace {
@@ -49,7 +50,7 @@ KVB_COMMAND(setup_tokenize, "tokenize", "Encode JSON strings (one per stdin line
       if (line.empty() || line == "\r") continue;
       json in;
       try {
-        in = json::parse(line);
+        in = kvb::parse_json(line);
       } catch (const json::exception& e) {
         KVB_FAIL("stdin line {}: not valid JSON: {}", lineno, e.what());
       }

@@ -17,6 +17,17 @@ struct CommandDef {
   std::function<std::function<void()>(CLI::App& sub)> setup;
 };
 
+// Accepts decimal digits only. CLI::NonNegativeNumber would print its range, whose upper end
+// (the largest double) is a 309-digit number.
+inline CLI::Validator non_negative_integer() {
+  return CLI::Validator(
+      [](std::string& v) {
+        const bool digits = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
+        return digits ? std::string() : "must be a non-negative integer, got '" + v + "'";
+      },
+      "N>=0");
+}
+
 std::vector<CommandDef>& commands();
 inline bool register_command(CommandDef def) {
   commands().push_back(std::move(def));

@@ -1,6 +1,7 @@
 // kvbench driver: parses the command line, dispatches to self-registered subcommands and maps
 // failures to exit codes (0 ok, 1 runtime error, 2 usage error) with one message on stderr.
 #include <ATen/Parallel.h>
+#include <spdlog/spdlog.h>
 #include <c10/util/Exception.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 
 #include "cli/command.h"
 #include "core/error.h"
+#include "core/threads.h"
 #include "core/version.h"
 #include "core/log.h"
 
@@ -28,7 +30,9 @@ int main(int argc, char** argv) {
   int threads = 0;
   app.add_flag("-v,--verbose", verbose, "debug logging");
   app.add_flag("-q,--quiet", quiet, "warnings and errors only");
-  app.add_option("--threads", threads, "CPU threads for torch (default: all cores)");
+  app.add_option("--threads", threads,
+                 "CPU threads for torch (default: OMP_NUM_THREADS, else SLURM_CPUS_PER_TASK, else the CPU affinity mask)")
+      ->check(CLI::PositiveNumber);
 
   auto& defs = kvb::cli::commands();
   std::sort(defs.begin(), defs.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -46,8 +50,10 @@ int main(int argc, char** argv) {
   }
 
   kvb::init_logging(quiet ? kvb::Verbosity::Quiet : verbose ? kvb::Verbosity::Verbose : kvb::Verbosity::Normal);
-  at::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   try {
+    const kvb::ThreadAllotment allot = threads > 0 ? kvb::ThreadAllotment{threads, "--threads"} : kvb::allotted_threads();
+    at::set_num_threads(allot.threads);
+    spdlog::debug("{} torch threads ({})", allot.threads, allot.source);
     for (const CLI::App* sub : app.get_subcommands()) actions.at(sub)();
   } catch (const kvb::UsageError& e) {
     std::cerr << "kvbench: error: " << e.what() << "\n";

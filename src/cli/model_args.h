@@ -1,6 +1,7 @@
 #pragma once
 // Command-line options shared by the commands that run a model on one prompt (generate,
 // dump-kv): the model folder, load options, media files and the prompt text.
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -8,21 +9,29 @@
 
 #include "cli/command.h"
 #include "core/config.h"
+#include "core/error.h"
+#include "engine/hf_messages.h"
 #include "engine/prompt.h"
 
 namespace kvb::cli {
 
 struct ModelArgs {
-  std::string model, prompt, system, dtype, device;
+  std::string model, prompt, system, dtype, device, messages_file;
   std::vector<std::string> images, videos, options;
   int64_t prefill_chunk = -1;
 
   void add_to(CLI::App& sub) {
     sub.add_option("--model", model, "Hugging Face model folder")->required();
     sub.add_option("--image", images, "image file (repeatable; placed before the prompt text)");
-    sub.add_option("--video", videos, "video file (repeatable; placed after the images)");
-    sub.add_option("--prompt", prompt, "user text")->required();
-    sub.add_option("--system", system, "system message (default: the chat template's)");
+    sub.add_option("--video", videos, "video file or folder of frames (repeatable; placed after the images)");
+    auto* p = sub.add_option("--prompt", prompt, "user text");
+    auto* sys = sub.add_option("--system", system, "system message (default: the chat template's)");
+    auto* msgs = sub.add_option("--messages", messages_file,
+                                "chat messages as HF JSON (text, images and videos interleaved; paths relative to the file)")
+                     ->check(CLI::ExistingFile);
+    msgs->excludes(p)->excludes(sys);
+    sub.get_option("--image")->excludes(msgs);
+    sub.get_option("--video")->excludes(msgs);
     sub.add_option("--dtype", dtype, "float32 | bfloat16 | float16 (default: float32 on CPU)");
     sub.add_option("--device", device, "cpu | cuda | cuda:N (default cpu)");
     sub.add_option("--prefill-chunk", prefill_chunk, "prefill chunk in tokens (0 = one shot; default 2048)");
@@ -39,6 +48,10 @@ struct ModelArgs {
   }
 
   std::vector<Message> messages() const {
+    if (!messages_file.empty())
+      return messages_from_json(read_json_file(messages_file),
+                                std::filesystem::path(messages_file).parent_path().string(), messages_file);
+    if (prompt.empty()) throw UsageError("give the prompt: --prompt TEXT or --messages FILE.json");
     std::vector<Message> m;
     if (!system.empty()) m.push_back({"system", {text_segment(system)}});
     Message user{"user", {}};

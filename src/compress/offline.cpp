@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <set>
 
 #include "cache/kv_cache.h"
 #include "compress/attention.h"
@@ -13,34 +14,52 @@
 
 namespace kvb {
 
+namespace {
+
+// A non-finite key or query turns every score downstream into NaN and the plan into noise.
+at::Tensor finite(at::Tensor t, const std::string& path, const std::string& name) {
+  KVB_CHECK(at::isfinite(t).all().item<bool>(), "{}: {} holds NaN or infinite values", path, name);
+  return t;
+}
+
+}  // namespace
+
 OfflinePrefill read_kv_file(const std::string& path) {
   auto st = SafeTensors::open(path);
   OfflinePrefill p;
-  auto name = [](int64_t l, const char* what) { return fmt::format("layers.{}.{}", l, what); };
+  std::set<std::string> read = {"modality"};  // every name looked up is an expected tensor
+  auto name = [&read](int64_t l, const char* what) {
+    return *read.insert(fmt::format("layers.{}.{}", l, what)).first;
+  };
   for (int64_t l = 0; st.has(name(l, "keys")); ++l) {
     LayerKV kv;
     kv.layer = l;
-    kv.keys = st.get(name(l, "keys"), at::kFloat);
+    kv.keys = finite(st.get(name(l, "keys"), at::kFloat), path, name(l, "keys"));
     KVB_CHECK(st.has(name(l, "values")), "{}: has {} but no {}", path, name(l, "keys"), name(l, "values"));
-    kv.values = st.get(name(l, "values"), at::kFloat);
-    KVB_CHECK(kv.keys.dim() == 3 && kv.keys.sizes() == kv.values.sizes(),
-              "{}: {} {} and {} {} must both be [Hkv, T, D]", path, name(l, "keys"), shape_str(kv.keys),
-              name(l, "values"), shape_str(kv.values));
+    kv.values = finite(st.get(name(l, "values"), at::kFloat), path, name(l, "values"));
+    KVB_CHECK(kv.keys.dim() == 3 && kv.keys.sizes() == kv.values.sizes() && kv.keys.size(0) >= 1 &&
+                  kv.keys.size(2) >= 1,
+              "{}: {} {} and {} {} must both be [Hkv, T, D] with Hkv, D >= 1", path, name(l, "keys"),
+              shape_str(kv.keys), name(l, "values"), shape_str(kv.values));
     if (l > 0)
       KVB_CHECK(kv.keys.sizes() == p.layers[0].keys.sizes(), "{}: {} is {}, layer 0 is {}", path,
                 name(l, "keys"), shape_str(kv.keys), shape_str(p.layers[0].keys));
     at::Tensor q;
     if (st.has(name(l, "queries"))) {
-      q = st.get(name(l, "queries"), at::kFloat);
-      KVB_CHECK(q.dim() == 3 && q.size(2) == kv.keys.size(2) && q.size(0) % kv.keys.size(0) == 0 &&
+      q = finite(st.get(name(l, "queries"), at::kFloat), path, name(l, "queries"));
+      KVB_CHECK(q.dim() == 3 && q.size(2) == kv.keys.size(2) && q.size(0) >= 1 && q.size(0) % kv.keys.size(0) == 0 &&
                     q.size(1) >= 1 && q.size(1) <= kv.keys.size(1),
-                "{}: {} is {}; expected [Hq, Tq, {}] with Hq a multiple of {} and 1 <= Tq <= {}", path,
+                "{}: {} is {}; expected [Hq, Tq, {}] with Hq a positive multiple of {} and 1 <= Tq <= {}", path,
                 name(l, "queries"), shape_str(q), kv.keys.size(2), kv.keys.size(0), kv.keys.size(1));
     }
     p.layers.push_back(kv);
     p.queries.push_back(q);
   }
   KVB_CHECK(!p.layers.empty(), "{}: no layers.0.keys; expected layers.{{l}}.keys / values [Hkv, T, D]", path);
+  // A misnamed tensor (layers.1.key) would otherwise silently end the layers early.
+  for (const auto& t : st.tensors())
+    KVB_CHECK(read.count(t.name), "{}: unexpected tensor '{}' (after {} layers); a KV dump holds layers.{{l}}.keys, "
+              "values and queries for consecutive l from 0, and modality", path, t.name, p.layers.size());
   const auto& k0 = p.layers[0].keys;
   const int64_t t = k0.size(1);
   KVB_CHECK(t >= 1, "{}: layers.0.keys has no tokens", path);

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json_parse.h"
 #include "core/registry.h"
 
 namespace kvb {
@@ -130,8 +131,12 @@ void apply_overrides(json& target, const std::vector<std::string>& sets, const s
     if (eq == std::string::npos || eq == 0)
       throw UsageError(fmt::format("{}: --set '{}' must look like key=value", what, s));
     std::string key = s.substr(0, eq), raw = s.substr(eq + 1);
-    json value = json::parse(raw, nullptr, /*allow_exceptions=*/false);
-    if (value.is_discarded()) value = raw;
+    json value;
+    try {
+      value = parse_json(raw);
+    } catch (const json::parse_error&) {  // not JSON: the text itself
+      value = raw;
+    }
     json* node = &target;
     std::stringstream ks(key);
     std::string part;
@@ -165,7 +170,7 @@ json read_json_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error(fmt::format("{}: cannot open", path));
   try {
-    return json::parse(in);
+    return parse_json(in);
   } catch (const json::parse_error& e) {
     throw Error(fmt::format("{}: invalid JSON: {}", path, e.what()));
   }

@@ -17,6 +17,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/json_parse.h"
 
 namespace kvb {
 namespace fs = std::filesystem;
@@ -124,7 +125,7 @@ void parse_file(const std::shared_ptr<const MappedFile>& f, std::vector<Entry>& 
 
   json header;
   try {
-    header = json::parse(f->data + 8, f->data + 8 + n);
+    header = parse_json(std::string_view(reinterpret_cast<const char*>(f->data) + 8, n));
   } catch (const json::parse_error& e) {
     KVB_FAIL("{}: header is not valid JSON: {}", path, e.what());
   }
@@ -230,7 +231,7 @@ SafeTensors SafeTensors::open(const std::string& path) {
     std::ifstream in(index);
     KVB_CHECK(in, "{}: cannot open", index.string());
     try {
-      idx = json::parse(in);
+      idx = parse_json(in);
     } catch (const json::parse_error& e) {
       KVB_FAIL("{}: invalid JSON: {}", index.string(), e.what());
     }

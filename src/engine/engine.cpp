@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "cache/kv_cache.h"
@@ -228,6 +229,28 @@ class Engine : public Model {
 
 }  // namespace
 
+namespace {
+
+// One line for a device this build or machine cannot use, instead of c10's dispatcher dump at
+// the first tensor moved there.
+at::Device parse_device(const std::string& text) {
+  std::optional<at::Device> dev;
+  try {
+    dev = at::Device(text);
+  } catch (const c10::Error&) {
+  }
+  if (!dev || !(dev->is_cpu() || dev->is_cuda()))
+    throw UsageError(fmt::format("model options: device '{}' is not one of cpu, cuda, cuda:N", text));
+  if (dev->is_cuda()) {
+    KVB_CHECK(at::hasCUDA(), "model options: device '{}': CUDA is not available in this build", text);
+    const auto n = static_cast<int64_t>(at::getNumGPUs());
+    KVB_CHECK(dev->index() < n, "model options: device '{}': this machine has {} CUDA device(s)", text, n);
+  }
+  return *dev;
+}
+
+}  // namespace
+
 std::unique_ptr<Model> load_model(const std::string& dir, const nlohmann::json& options) {
   KVB_CHECK(options.is_object(), "model options must be a JSON object, got {}", options.dump());
   const nlohmann::json config = read_json_file(dir + "/config.json");
@@ -252,7 +275,7 @@ std::unique_ptr<Model> load_model(const std::string& dir, const nlohmann::json& 
   ConfigReader rd(engine_keys, "model options");
   rd.get("device", device).get("dtype", dtype).get("prefill_chunk", chunk);
   rd.finish();
-  const at::Device dev(device);
+  const at::Device dev = parse_device(device);
   if (dtype.empty()) dtype = dev.is_cuda() ? "bfloat16" : "float32";
   at::ScalarType st;
   if (dtype == "float32") st = at::kFloat;

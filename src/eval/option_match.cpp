@@ -1,8 +1,11 @@
 #include "eval/option_match.h"
 
-#include <regex>
+#include <map>
+#include <memory>
 
 #include "eval/text_norm.h"
+#include "text/regex.h"
+#include "text/utf8.h"
 
 namespace kvb {
 
@@ -81,19 +84,33 @@ std::string milebench_match_choice(const std::string& text, const std::vector<Op
   return out;
 }
 
+namespace {
+// Python's \s in a str pattern: the text::is_space() set, spelled out for PCRE2 (whose own
+// Unicode \s differs, e.g. on \x1c-\x1f).
+const std::string kPySpace =
+    "[\\t\\n\\x0B\\f\\r\\x1C-\\x1F \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}"
+    "\\x{205F}\\x{3000}]";
+
+// lmms-eval's patterns for one set of letters, compiled once per thread.
+const std::vector<std::unique_ptr<text::Regex>>& letter_patterns(const std::string& letters) {
+  thread_local std::map<std::string, std::vector<std::unique_ptr<text::Regex>>> cache;
+  auto& out = cache[letters];
+  if (!out.empty()) return out;
+  const std::string L = "[" + letters + "]", S = kPySpace, colon = kPySpace.substr(0, kPySpace.size() - 1) + ":]";
+  for (const auto& p : {"^(" + L + ")" + S + "*[\\.)\\]]*",
+                        "(?:THE" + S + "+)?(?:ANSWER|CHOICE|OPTION)(?:" + S + "+IS)?" + colon + "+(" + L + ")",
+                        "\\((" + L + ")\\)", "(" + L + ")" + S + "*(?:\\.|\\)|\\])",
+                        "(?:^|" + S + ")(" + L + ")(?:" + S + "|$)"})
+    out.push_back(std::make_unique<text::Regex>(p, "extract_option_letter"));
+  return out;
+}
+}  // namespace
+
 std::string extract_option_letter(const std::string& response, const std::string& letters) {
   std::string r = text::upper(text::strip(response));
-  const std::string L = "[" + letters + "]";
-  const std::vector<std::regex> patterns = {
-      std::regex("^(" + L + ")\\s*[\\.)\\]]*"),
-      std::regex("(?:THE\\s+)?(?:ANSWER|CHOICE|OPTION)(?:\\s+IS)?[\\s:]+(" + L + ")"),
-      std::regex("\\((" + L + ")\\)"),
-      std::regex("(" + L + ")\\s*(?:\\.|\\)|\\])"),
-      std::regex("(?:^|\\s)(" + L + ")(?:\\s|$)"),
-  };
-  std::smatch m;
-  for (const auto& p : patterns)
-    if (std::regex_search(r, m, p)) return m[1].str();
+  if (text::utf8_invalid_at(r) == std::string::npos)
+    for (const auto& p : letter_patterns(letters))
+      if (auto m = p->search(r, 1)) return r.substr(m->first, m->second - m->first);
   std::string found;
   int count = 0;
   for (char c : r)

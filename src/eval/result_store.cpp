@@ -19,6 +19,7 @@
 #include <torch/version.h>
 
 #include "core/error.h"
+#include "core/json_parse.h"
 #include "core/version.h"
 
 namespace kvb {
@@ -51,21 +52,28 @@ std::string slurp(const std::string& path) {
 
 // Parses the complete lines of `text`; returns the byte length of those lines (anything after is
 // an incomplete last line).
-size_t parse_lines(const std::string& text, const std::string& path, std::vector<json>& out) {
+size_t parse_lines(const std::string& text, const std::string& path, std::vector<json>& out,
+                   bool warn_incomplete = true) {
   size_t pos = 0, line_no = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     if (nl == std::string::npos) {
-      spdlog::warn("{}: dropping an incomplete last line ({} bytes; the writer was interrupted)", path,
-                   text.size() - pos);
+      if (warn_incomplete)
+        spdlog::warn("{}: dropping an incomplete last line ({} bytes; the writer was interrupted)", path,
+                     text.size() - pos);
       return pos;
     }
     ++line_no;
     std::string line = text.substr(pos, nl - pos);
     pos = nl + 1;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    KVB_CHECK(!j.is_discarded() && j.is_object(), "{}:{}: not a JSON record: {}", path, line_no,
+    json j;
+    try {
+      j = parse_json(line);
+    } catch (const json::parse_error&) {
+      j = json();  // reported below with the line
+    }
+    KVB_CHECK(j.is_object(), "{}:{}: not a JSON record: {}", path, line_no,
               line.substr(0, 80));
     out.push_back(std::move(j));
   }
@@ -84,14 +92,14 @@ void write_line(int fd, const std::string& line, const std::string& path) {
 
 }  // namespace
 
-std::vector<json> read_records(const std::string& path) {
+std::vector<json> read_records(const std::string& path, bool warn_incomplete) {
   std::vector<json> out;
   if (!fs::exists(path)) return out;
-  parse_lines(slurp(path), path, out);
+  parse_lines(slurp(path), path, out, warn_incomplete);
   return out;
 }
 
-std::vector<json> read_benchmark_records(const std::string& dir, const std::string& benchmark) {
+std::vector<std::string> benchmark_files(const std::string& dir, const std::string& benchmark) {
   std::vector<std::string> files;
   const std::string base = path_component(benchmark);
   std::error_code ec;
@@ -102,9 +110,13 @@ std::vector<json> read_benchmark_records(const std::string& dir, const std::stri
       files.push_back(e.path().string());
   }
   std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<json> read_benchmark_records(const std::string& dir, const std::string& benchmark) {
   std::vector<json> out;
   std::set<std::string> seen;
-  for (const auto& f : files)
+  for (const auto& f : benchmark_files(dir, benchmark))
     for (auto& r : read_records(f)) {
       // The same sample in two files (an unsharded and a sharded run of one cell): keep the first.
       const std::string id = r.value("id", "");
@@ -117,26 +129,87 @@ std::vector<json> read_benchmark_records(const std::string& dir, const std::stri
   return out;
 }
 
-ResultWriter::ResultWriter(std::string path, bool durable) : path_(std::move(path)), durable_(durable) {
+namespace {
+
+// A run with n shards holds a shared lock on byte n of the lock file; any lock on another byte
+// is a run with another sharding. Open-file-description locks, unlike POSIX ones, also conflict
+// within one process and survive closing other descriptors of the file.
+int lock_sharding(const std::string& path, int shards) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  KVB_CHECK(fd >= 0, "{}: cannot open: {}", path, std::strerror(errno));
+  struct flock mine {};
+  mine.l_type = F_RDLCK;
+  mine.l_whence = SEEK_SET;
+  mine.l_start = shards;
+  mine.l_len = 1;
+  if (::fcntl(fd, F_OFD_SETLK, &mine) == 0) {
+    // Both ranges around byte n; two runs starting at once may both see the other and both stop.
+    for (auto [start, len] : {std::pair<off_t, off_t>{0, shards}, {shards + 1, 0}}) {
+      struct flock other {};
+      other.l_type = F_WRLCK;
+      other.l_whence = SEEK_SET;
+      other.l_start = start;
+      other.l_len = len;
+      if (::fcntl(fd, F_OFD_GETLK, &other) == 0 && other.l_type == F_UNLCK) continue;
+      ::close(fd);
+      const std::string who = other.l_start == 1 ? std::string("an unsharded run")
+                                                 : fmt::format("a run with --shard i/{}", other.l_start);
+      KVB_FAIL("{}: {} is writing these results; runs with different shardings of one cell cannot run at once",
+               path, who);
+    }
+    return fd;
+  }
+  ::close(fd);
+  KVB_FAIL("{}: cannot lock: {}", path, std::strerror(errno));
+}
+
+}  // namespace
+
+ResultWriter::ResultWriter(const ResultPath& where, bool durable)
+    : path_(where.file()), where_dir_(where.dir()), benchmark_(where.benchmark), durable_(durable) {
   std::error_code ec;
-  fs::create_directories(fs::path(path_).parent_path(), ec);
-  KVB_CHECK(!ec, "{}: cannot create folder: {}", fs::path(path_).parent_path().string(), ec.message());
+  fs::create_directories(where.dir(), ec);
+  KVB_CHECK(!ec, "{}: cannot create folder: {}", where.dir(), ec.message());
+  lock_fd_ = lock_sharding((fs::path(where.dir()) / (path_component(where.benchmark) + ".lock")).string(),
+                           where.shards);
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  KVB_CHECK(fd_ >= 0, "{}: cannot open for appending: {}", path_, std::strerror(errno));
+  if (fd_ < 0) {
+    ::close(lock_fd_);
+    KVB_FAIL("{}: cannot open for appending: {}", path_, std::strerror(errno));
+  }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd_);
-    fd_ = -1;
+    ::close(lock_fd_);
+    fd_ = lock_fd_ = -1;
     KVB_FAIL("{}: another process is writing this file (two runs of the same cell and shard?)", path_);
   }
+  try {
+    load_done();
+  } catch (...) {  // no destructor runs: release the locks here
+    ::close(fd_);
+    ::close(lock_fd_);
+    throw;
+  }
+}
+
+void ResultWriter::load_done() {
   std::vector<json> records;
   const std::string text = slurp(path_);
   const size_t complete = parse_lines(text, path_, records);
-  if (complete < text.size()) KVB_CHECK(::ftruncate(fd_, static_cast<off_t>(complete)) == 0, "{}: cannot cut the incomplete last line: {}", path_, std::strerror(errno));
+  if (complete < text.size())
+    KVB_CHECK(::ftruncate(fd_, static_cast<off_t>(complete)) == 0, "{}: cannot cut the incomplete last line: {}",
+              path_, std::strerror(errno));
   for (const auto& r : records) done_.insert(r.value("id", ""));
+  // Other shardings' files are finished (the lock says none of them runs now); this sharding's
+  // other slices may be mid-write, but they never hold this slice's samples.
+  for (const auto& f : benchmark_files(where_dir_, benchmark_))
+    if (f != path_)
+      for (const auto& r : read_records(f, /*warn_incomplete=*/false)) done_.insert(r.value("id", ""));
 }
 
 ResultWriter::~ResultWriter() {
-  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  if (fd_ >= 0) ::close(fd_);  // closing releases the locks
+  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 void ResultWriter::append(const json& record) {

@@ -22,30 +22,40 @@ struct ResultPath {
 // Turns free text (a model folder name, a parameter value) into one safe path component.
 std::string path_component(const std::string& text);
 
-// Records of one jsonl file. A broken last line (a killed writer) is dropped with a warning; a
-// broken line elsewhere is an error naming the file and line. A missing file reads as empty.
-std::vector<nlohmann::json> read_records(const std::string& path);
-// Records of every <benchmark>*.jsonl in `dir` (all shards), in file-name order.
+// Records of one jsonl file. A broken last line (a killed writer) is dropped with a warning
+// (silently for files another shard may be writing right now); a broken line elsewhere is an
+// error naming the file and line. A missing file reads as empty.
+std::vector<nlohmann::json> read_records(const std::string& path, bool warn_incomplete = true);
+// The record files of `benchmark` in the cell folder `dir`: unsharded and every shard's, sorted.
+std::vector<std::string> benchmark_files(const std::string& dir, const std::string& benchmark);
+// Records of every benchmark_files() file, in file-name order.
 std::vector<nlohmann::json> read_benchmark_records(const std::string& dir, const std::string& benchmark);
 
+// Writes one ResultPath::file(). Runs of one cell and benchmark with different shardings (an
+// unsharded rerun after a --shard array, 1/2 after i/3) share what is recorded: every shard
+// file counts as done. So that no sample runs twice, one sharding at a time may write a cell's
+// benchmark (<benchmark>.lock), and each of its slices once (a lock on the file itself).
 class ResultWriter {
  public:
-  // Creates the folders, takes an exclusive lock on the file (a second writer is an error) and
-  // cuts off an incomplete last line. `durable`: fdatasync after every record.
-  explicit ResultWriter(std::string path, bool durable = true);
+  // Creates the folders, takes both locks (a conflicting writer is an error) and cuts off an
+  // incomplete last line. `durable`: fdatasync after every record.
+  explicit ResultWriter(const ResultPath& path, bool durable = true);
   ~ResultWriter();
   ResultWriter(const ResultWriter&) = delete;
   ResultWriter& operator=(const ResultWriter&) = delete;
 
   // Appends `record` (an object with a string "id") as one line.
   void append(const nlohmann::json& record);
-  // Sample ids already recorded (in the file when opened, or appended since): a rerun skips them.
+  // Sample ids already recorded (in any shard's file when opened, or appended since): a rerun
+  // skips them.
   const std::set<std::string>& done_ids() const { return done_; }
   const std::string& path() const { return path_; }
 
  private:
-  std::string path_;
-  int fd_ = -1;
+  void load_done();
+
+  std::string path_, where_dir_, benchmark_;
+  int fd_ = -1, lock_fd_ = -1;
   bool durable_;
   std::set<std::string> done_;
 };

@@ -13,6 +13,7 @@
 #include "core/registry.h"
 #include "engine/engine.h"
 #include "eval/benchmark.h"
+#include "eval/record_identity.h"
 #include "eval/result_store.h"
 
 namespace kvb {
@@ -43,6 +44,7 @@ struct CellRun {
   const Cell* cell;
   std::unique_ptr<CompressionMethod> method;
   std::unique_ptr<ResultWriter> writer;
+  json identity;
 };
 
 json number_or_null(double x) { return std::isfinite(x) ? json(x) : json(); }
@@ -70,18 +72,53 @@ Outcome generate(Model& model, const Benchmark& bench, const Sample& sample, con
   return out;
 }
 
+// The fields every record has, failed or not.
+json record_base(const Sample& s, const Experiment& exp, const ModelSpec& m, const BenchmarkSpec& b,
+                 const CellRun& c) {
+  // meta and choices make each record self-contained for `kvbench score` and the tables.
+  return {{"id", s.id}, {"group", s.group}, {"meta", s.meta}, {"choices", s.choices}, {"model", m.name}, {"benchmark", b.id}, {"method", c.cell->method},
+          {"cell", c.cell->dir}, {"rho", c.cell->rho}, {"params", c.method->params()}, {"experiment", exp.name},
+          {"identity", c.identity}};
+}
+
 json make_record(const Sample& s, const SampleScore& sc, const Outcome& o, const Experiment& exp, const ModelSpec& m,
-                 const BenchmarkSpec& b, const Cell& c) {
+                 const BenchmarkSpec& b, const CellRun& c) {
   const auto& r = o.result;
-  return {{"id", s.id}, {"group", s.group}, {"prediction", o.prediction}, {"extracted", sc.extracted},
-          {"answer", s.answer}, {"score", sc.score}, {"failed", false},
-          {"prompt_tokens", r.prompt_tokens}, {"media_tokens", r.media_tokens}, {"kept_tokens", r.kept_tokens},
-          {"kv_bytes_before", r.kv_bytes_before}, {"kv_bytes_after", r.kv_bytes_after},
-          {"vision_ms", r.vision_ms}, {"prefill_ms", r.prefill_ms}, {"compress_ms", r.compress_ms},
-          {"decode_ms_median", number_or_null(median(r.decode_ms))},
-          {"decode_steps", static_cast<int64_t>(r.decode_ms.size())}, {"stop_reason", r.stop_reason},
-          {"model", m.name}, {"benchmark", b.id}, {"method", c.method}, {"cell", c.dir}, {"rho", c.rho},
-          {"params", c.params}, {"experiment", exp.name}};
+  json rec = record_base(s, exp, m, b, c);
+  rec.update(json{{"prediction", o.prediction}, {"extracted", sc.extracted}, {"answer", s.answer},
+                  {"score", sc.score}, {"failed", false}, {"prompt_tokens", r.prompt_tokens},
+                  {"media_tokens", r.media_tokens}, {"kept_tokens", r.kept_tokens},
+                  {"kv_bytes_before", r.kv_bytes_before}, {"kv_bytes_after", r.kv_bytes_after},
+                  {"vision_ms", r.vision_ms}, {"prefill_ms", r.prefill_ms}, {"compress_ms", r.compress_ms},
+                  {"decode_ms_median", number_or_null(median(r.decode_ms))},
+                  {"decode_steps", static_cast<int64_t>(r.decode_ms.size())}, {"stop_reason", r.stop_reason}});
+  return rec;
+}
+
+std::unique_ptr<Benchmark> make_benchmark(const BenchmarkSpec& b) {
+  return Registry<Benchmark>::instance().create(b.name, b.options);
+}
+std::unique_ptr<CompressionMethod> make_method(const Cell& c) {
+  return Registry<CompressionMethod>::instance().create(c.method, c.params);
+}
+
+// Before anything is written: every record already in a cell's folder must have been made with
+// this run's settings (record_identity.h). Returns the resolved settings for run.json.
+json check_recorded_settings(const Experiment& exp) {
+  json cells = json::array(), benchmarks = json::object();
+  for (const auto& c : exp.cells)
+    cells.push_back({{"cell", c.dir}, {"method", c.method}, {"label", c.label}, {"rho", c.rho},
+                     {"params", make_method(c)->params()}});
+  for (const auto& b : exp.benchmarks) {
+    const auto bench = make_benchmark(b);
+    benchmarks[b.id] = {{"name", b.name}, {"options", bench->params()}};
+    for (const auto& m : exp.models)
+      for (const auto& c : exp.cells) {
+        const ResultPath p{exp.results_root, exp.name, m.name, c.dir, b.id};
+        check_identity(p.dir(), b.id, record_identity(exp, m, b, *bench, c, *make_method(c)));
+      }
+  }
+  return {{"cells", cells}, {"benchmarks", benchmarks}};
 }
 
 }  // namespace
@@ -89,8 +126,9 @@ json make_record(const Sample& s, const SampleScore& sc, const Outcome& o, const
 RunSummary run_experiment(const Experiment& exp, const RunOptions& opt, const ModelLoader& load) {
   RunSummary summary;
   const std::string exp_dir = (fs::path(exp.results_root) / path_component(exp.name)).string();
-  const json extra = {{"shard", fmt::format("{}/{}", opt.shard.index + 1, opt.shard.count)}, {"limit", opt.limit},
-                      {"source", exp.source}};
+  json extra = {{"shard", fmt::format("{}/{}", opt.shard.index + 1, opt.shard.count)}, {"limit", opt.limit},
+                {"source", exp.source}};
+  extra.update(check_recorded_settings(exp));
   write_run_json(exp_dir, exp.resolved, extra);
   json described = json::array();
   for (const auto& mspec : exp.models) {
@@ -101,7 +139,7 @@ RunSummary run_experiment(const Experiment& exp, const RunOptions& opt, const Mo
     with_models["models"] = described;
     write_run_json(exp_dir, exp.resolved, with_models, /*append_history=*/false);
     for (const auto& bspec : exp.benchmarks) {
-      auto bench = Registry<Benchmark>::instance().create(bspec.name, bspec.options);
+      auto bench = make_benchmark(bspec);
       const Model* m = model.get();
       bench->set_tokenizer({[m](const std::string& t) { return m->encode_text(t); },
                             [m](const std::vector<int64_t>& ids) { return m->decode_text(ids); }});
@@ -112,8 +150,9 @@ RunSummary run_experiment(const Experiment& exp, const RunOptions& opt, const Mo
       std::vector<CellRun> cells;
       for (const auto& c : exp.cells) {
         ResultPath p{exp.results_root, exp.name, mspec.name, c.dir, bspec.id, opt.shard.index, opt.shard.count};
-        cells.push_back({&c, Registry<CompressionMethod>::instance().create(c.method, c.params),
-                         std::make_unique<ResultWriter>(p.file(), opt.durable)});
+        auto method = make_method(c);
+        json identity = record_identity(exp, mspec, bspec, *bench, c, *method);
+        cells.push_back({&c, std::move(method), std::make_unique<ResultWriter>(p, opt.durable), std::move(identity)});
       }
       CellRun* full = exp.full_cell() ? &cells.front() : nullptr;
       Progress progress(fmt::format("{}/{}", mspec.name, bspec.id), static_cast<int64_t>(positions.size() * cells.size()),
@@ -127,10 +166,11 @@ RunSummary run_experiment(const Experiment& exp, const RunOptions& opt, const Mo
         progress.tick(static_cast<int64_t>(cells.size() - pending.size()));
         if (pending.empty()) continue;
         if (!s.error.empty()) {
-          for (auto* c : pending)
-            c->writer->append({{"id", s.id}, {"group", s.group}, {"failed", true}, {"error", s.error},
-                               {"model", mspec.name}, {"benchmark", bspec.id}, {"method", c->cell->method},
-                               {"cell", c->cell->dir}, {"rho", c->cell->rho}, {"params", c->cell->params}});
+          for (auto* c : pending) {
+            json rec = record_base(s, exp, mspec, bspec, *c);
+            rec.update(json{{"failed", true}, {"error", s.error}});
+            c->writer->append(rec);
+          }
           summary.failed += static_cast<int64_t>(pending.size());
           progress.tick(static_cast<int64_t>(pending.size()));
           continue;
@@ -144,7 +184,7 @@ RunSummary run_experiment(const Experiment& exp, const RunOptions& opt, const Mo
         for (auto* c : pending) {
           Outcome o = generate(*model, *bench, s, exp, *c->cell, *c->method, full != nullptr);
           const SampleScore sc = bench->score(s, o.prediction);
-          json rec = make_record(s, sc, o, exp, mspec, bspec, *c->cell);
+          json rec = make_record(s, sc, o, exp, mspec, bspec, *c);
           if (c == full) {
             full_out = o;
           } else if (full_out) {

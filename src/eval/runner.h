@@ -2,11 +2,12 @@
 // `kvbench run`: every model (loaded once) × benchmark × cell of an experiment, sample-major
 // (each sample runs through all cells before the next, so a kill leaves at most one sample
 // half done), skipping samples a cell has already recorded. One record per (cell, sample):
-//   id group prediction extracted answer score failed error
+//   id group meta choices prediction extracted answer score failed error
 //   prompt_tokens media_tokens kept_tokens kv_bytes_before kv_bytes_after
 //   vision_ms prefill_ms compress_ms decode_ms_median decode_steps stop_reason
 //   agree_full kl_full (when the experiment has a Full cell; KL(Full || cell) of the first token)
-//   model benchmark method cell rho params
+//   model benchmark method cell rho params (resolved) experiment
+//   identity (record_identity.h: a rerun under other settings is refused, never skipped)
 #include <functional>
 #include <memory>
 

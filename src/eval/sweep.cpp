@@ -52,8 +52,9 @@ void substitute(json& j, const std::map<std::string, std::string>& vars, const s
   }
 }
 
+// Shortest text that reads back as the same double: 0.1 and 0.1000001 get different folders.
 std::string value_str(const json& v) {
-  if (v.is_number_float()) return fmt::format("{:g}", v.get<double>());
+  if (v.is_number_float()) return fmt::format("{}", v.get<double>());
   if (v.is_string()) return v.get<std::string>();
   return v.dump();
 }
@@ -80,6 +81,21 @@ void check_config(const std::string& name, const json& cfg, const std::string& w
   }
 }
 
+// Entries whose names become one folder or file name would share their results: an error.
+class FolderNames {
+ public:
+  void claim(const std::string& name, const std::string& where, const char* what) {
+    auto [it, fresh] = seen_.try_emplace(path_component(name), name, where);
+    if (fresh) return;
+    if (it->second.first == name) throw UsageError(fmt::format("{}: {} '{}' given twice", where, what, name));
+    throw UsageError(fmt::format("{}: {} '{}' and '{}' ({}) map to the same result folder '{}'; rename one", where,
+                                 what, name, it->second.first, it->second.second, it->first));
+  }
+
+ private:
+  std::map<std::string, std::pair<std::string, std::string>> seen_;  // path -> (name, where)
+};
+
 std::vector<json> grid_points(const json& grid, const std::string& where) {
   std::vector<json> points = {json::object()};
   for (auto it = grid.begin(); it != grid.end(); ++it) {
@@ -100,7 +116,7 @@ std::vector<json> grid_points(const json& grid, const std::string& where) {
 void parse_models(const json& models, const std::string& source, Experiment& exp) {
   if (!models.is_array() || models.empty())
     throw UsageError(fmt::format("{}: models: must be a non-empty list", source));
-  std::set<std::string> names;
+  FolderNames folders;
   for (size_t i = 0; i < models.size(); ++i) {
     const std::string where = fmt::format("{}: models[{}]", source, i);
     ModelSpec m;
@@ -112,7 +128,7 @@ void parse_models(const json& models, const std::string& source, Experiment& exp
     if (m.path.empty()) throw UsageError(fmt::format("{}.path: missing", where));
     if (!options.is_object()) throw UsageError(fmt::format("{}.options: must be an object", where));
     if (m.name.empty()) m.name = fs::path(m.path).filename().string();
-    if (!names.insert(m.name).second) throw UsageError(fmt::format("{}.name: '{}' given twice", where, m.name));
+    folders.claim(m.name, where + ".name", "model");
     m.load_options = options;
     if (!dtype.empty()) m.load_options["dtype"] = dtype;
     if (!device.empty()) m.load_options["device"] = device;
@@ -123,7 +139,7 @@ void parse_models(const json& models, const std::string& source, Experiment& exp
 void parse_benchmarks(const json& benchmarks, const std::string& source, Experiment& exp) {
   if (!benchmarks.is_array() || benchmarks.empty())
     throw UsageError(fmt::format("{}: benchmarks: must be a non-empty list", source));
-  std::set<std::string> ids;
+  FolderNames files;
   for (size_t i = 0; i < benchmarks.size(); ++i) {
     const std::string where = fmt::format("{}: benchmarks[{}]", source, i);
     BenchmarkSpec b;
@@ -135,8 +151,10 @@ void parse_benchmarks(const json& benchmarks, const std::string& source, Experim
     if (b.limit < 0) throw UsageError(fmt::format("{}.limit: must be >= 0", where));
     check_config<Benchmark>(b.name, b.options, where + ".options");
     if (b.id.empty()) b.id = b.name;
-    if (!ids.insert(b.id).second)
-      throw UsageError(fmt::format("{}.id: '{}' given twice (give each entry its own id)", where, b.id));
+    // A shard's file is "<id>.shard<i>of<n>.jsonl": such an id would read another id's shards.
+    if (b.id.find(".shard") != std::string::npos)
+      throw UsageError(fmt::format("{}.id: '{}' must not contain '.shard' (shard files use it)", where, b.id));
+    files.claim(b.id, where + ".id", "benchmark");
     exp.benchmarks.push_back(std::move(b));
   }
 }
@@ -145,7 +163,7 @@ void parse_methods(const json& methods, const std::vector<double>& default_rho, 
                    Experiment& exp) {
   if (!methods.is_array() || methods.empty())
     throw UsageError(fmt::format("{}: methods: must be a non-empty list", source));
-  std::set<std::string> dirs;
+  std::map<std::string, std::pair<Cell, std::string>> by_dir;  // folder -> (cell, its entry)
   for (size_t i = 0; i < methods.size(); ++i) {
     const std::string where = fmt::format("{}: methods[{}]", source, i);
     std::string name, label;
@@ -179,7 +197,18 @@ void parse_methods(const json& methods, const std::vector<double>& default_rho, 
         check_config<CompressionMethod>(m, cfg, where);
         for (double rv : rhos) {
           Cell c{m, label.empty() ? m : label, cell_dir_name(m, rv, cfg), cfg, point, rv};
-          if (dirs.insert(c.dir).second) exp.cells.push_back(std::move(c));
+          auto [it, fresh] = by_dir.try_emplace(c.dir, c, where);
+          if (fresh) {
+            exp.cells.push_back(std::move(c));
+            continue;
+          }
+          // The same cell twice ("all" next to "full") is one cell; anything else would share
+          // one folder and the second would never run.
+          const Cell& o = it->second.first;
+          if (o.method != c.method || o.params != c.params || o.rho != c.rho || o.label != c.label)
+            throw UsageError(fmt::format("{}: rho {} {} and {} share the result folder '{}' (labels '{}', '{}'); "
+                                         "give them different parameters or drop one",
+                                         where, rv, cfg.dump(), it->second.second, c.dir, c.label, o.label));
         }
       }
     }
@@ -203,7 +232,7 @@ const BenchmarkSpec& Experiment::benchmark(const std::string& id) const {
 
 std::string cell_dir_name(const std::string& method, double rho, const json& params) {
   if (method == "full") return "full";
-  std::string s = fmt::format("{}-rho{:g}", method, rho);
+  std::string s = method + "-rho" + value_str(rho);
   for (auto it = params.begin(); it != params.end(); ++it) s += "-" + it.key() + "=" + value_str(it.value());
   return path_component(s);
 }
@@ -271,6 +300,9 @@ Shard parse_shard(const std::string& text) {
   static const std::regex re(R"(\s*(\d+)\s*/\s*(\d+)\s*)");
   std::smatch m;
   if (!std::regex_match(text, m, re)) throw UsageError(fmt::format("--shard '{}': expected i/n, e.g. 2/8", text));
+  // Digits only by the regex; more than 9 of them cannot be a shard count (and overflow stoi).
+  if (m[1].length() > 9 || m[2].length() > 9)
+    throw UsageError(fmt::format("--shard '{}': i and n must be at most 999999999", text));
   const int i = std::stoi(m[1]), n = std::stoi(m[2]);
   if (n < 1 || i < 1 || i > n) throw UsageError(fmt::format("--shard '{}': need 1 <= i <= n", text));
   return {i - 1, n};

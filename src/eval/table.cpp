@@ -120,6 +120,33 @@ class Evaluator {
  public:
   Evaluator(const Experiment& exp, const RecordSource& source) : exp_(exp), source_(source) {}
 
+  // Score groups of a (model, cell, benchmark): "overall", then the aggregate's groups and datasets.
+  std::vector<std::string> score_groups(const ModelSpec& model, const Cell& cell, const std::string& benchmark) {
+    const auto& records = records_of(model, cell, benchmark);
+    std::vector<std::string> out;
+    if (records.empty()) return out;
+    std::vector<ScoredRecord> recs;
+    for (const auto& r : records) recs.push_back(scored(r));
+    const json agg = bench(benchmark).aggregate(recs);
+    if (lookup(agg, "overall")) out.push_back("overall");
+    for (const char* section : {"groups", "datasets"})
+      if (agg.contains(section) && agg[section].is_object())
+        for (const auto& [g, v] : agg[section].items())
+          if (lookup(agg, g)) out.push_back(g);
+    return out;
+  }
+
+  // Numeric (or boolean) record fields other than the score, in first-seen order.
+  std::vector<std::string> record_metrics(const ModelSpec& model, const Cell& cell, const std::string& benchmark) {
+    std::vector<std::string> out;
+    for (const auto& r : records_of(model, cell, benchmark))
+      for (const auto& [k, v] : r.items())
+        if ((v.is_number() || v.is_boolean()) && k != "score" &&
+            std::find(out.begin(), out.end(), k) == out.end())
+          out.push_back(k);
+    return out;
+  }
+
   Value value(const ModelSpec& model, const Cell& cell, const ColumnSpec& col, int64_t bootstrap) {
     const auto& records = records_of(model, cell, col.benchmark);
     Value out;
@@ -173,12 +200,7 @@ class Evaluator {
     std::vector<ScoredRecord> recs;
     std::map<std::string, std::vector<size_t>> strata;
     for (const auto& r : records) {
-      ScoredRecord s;
-      s.id = r.value("id", "");
-      s.group = r.value("group", "");
-      s.failed = r.value("failed", false);
-      s.score = r.contains("score") && r["score"].is_number() ? r["score"].get<double>() : 0.0;
-      if (r.contains("meta")) s.meta = r["meta"];
+      ScoredRecord s = scored(r);
       strata[s.group].push_back(recs.size());
       recs.push_back(std::move(s));
     }
@@ -200,6 +222,16 @@ class Evaluator {
       if (auto x = lookup(b.aggregate(sample), col.group)) stats.push_back(*x);
     }
     if (stats.size() >= 2) out.ci = (percentile(stats, 0.975) - percentile(stats, 0.025)) / 2;
+  }
+
+  static ScoredRecord scored(const json& r) {
+    ScoredRecord s;
+    s.id = r.value("id", "");
+    s.group = r.value("group", "");
+    s.failed = r.value("failed", false);
+    s.score = r.contains("score") && r["score"].is_number() ? r["score"].get<double>() : 0.0;
+    if (r.contains("meta")) s.meta = r["meta"];
+    return s;
   }
 
   const Experiment& exp_;
@@ -462,6 +494,57 @@ std::string render_tables(const Experiment& exp, const RecordSource& source, con
     }
   }
   return format == "json" ? json{{"experiment", exp.name}, {"tables", all}}.dump(2) + "\n" : out;
+}
+
+std::string render_long(const Experiment& exp, const RecordSource& source, const std::string& format,
+                        const std::string& model, int64_t bootstrap) {
+  if (format != "csv" && format != "json")
+    throw UsageError(fmt::format("--long: --format '{}' must be csv or json", format));
+  std::vector<std::string> params;  // every grid/method parameter, one column each
+  for (const auto& c : exp.cells)
+    for (const auto& [k, v] : c.params.items()) push_unique(params, k);
+  Evaluator ev(exp, source);
+  json rows = json::array();
+  for (const auto& m : exp.models) {
+    if (!model.empty() && m.name != model) continue;
+    for (const auto& c : exp.cells)
+      for (const auto& b : exp.benchmarks) {
+        json base = {{"experiment", exp.name}, {"model", m.name}, {"method", c.method}, {"label", row_label(c)}, {"rho", c.rho}};
+        for (const auto& p : params) base["param_" + p] = c.params.contains(p) ? c.params[p] : json();
+        base["benchmark"] = b.id;
+        auto add = [&](const std::string& group, const std::string& metric, int64_t boot) {
+          ColumnSpec col;
+          col.benchmark = b.id, col.group = group, col.metric = metric;
+          const Value v = ev.value(m, c, col, boot);
+          if (!v.has) return;
+          json r = base;
+          r["group"] = group, r["metric"] = metric, r["value"] = v.v;
+          r["ci95"] = v.ci >= 0 ? json(v.ci) : json();
+          r["n"] = v.n;
+          rows.push_back(std::move(r));
+        };
+        for (const auto& g : ev.score_groups(m, c, b.id)) add(g, "score", bootstrap);
+        for (const auto& metric : ev.record_metrics(m, c, b.id)) add("overall", metric, 0);
+      }
+  }
+  if (format == "json") return rows.dump(1) + "\n";
+  std::vector<std::string> cols = {"experiment", "model", "method", "label", "rho"};
+  for (const auto& p : params) cols.push_back("param_" + p);
+  for (const char* k : {"benchmark", "group", "metric", "value", "ci95", "n"}) cols.push_back(k);
+  std::string out;
+  for (size_t i = 0; i < cols.size(); ++i) out += (i ? "," : "") + csv_field(cols[i]);
+  out += "\n";
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < cols.size(); ++i) {
+      const json& v = r[cols[i]];
+      const std::string text = v.is_null() ? "" : v.is_number_float() ? fmt::format("{:.10g}", v.get<double>())
+                                              : v.is_string()         ? v.get<std::string>()
+                                                                      : v.dump();
+      out += (i ? "," : "") + csv_field(text);
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 }  // namespace kvb

@@ -39,6 +39,12 @@ void validate_table_spec(const nlohmann::json& spec, const Experiment& exp, cons
 std::string render_tables(const Experiment& exp, const RecordSource& source, const std::string& format,
                           const std::string& model = "");
 
+// Every result in long form, one row per model x cell x benchmark x group x metric, with numeric
+// rho and one param_<key> column per method parameter, as "csv" or "json" (an array of row
+// objects): pandas.read_csv / read_json take it as it is. Score CIs use `bootstrap` resamples.
+std::string render_long(const Experiment& exp, const RecordSource& source, const std::string& format,
+                        const std::string& model = "", int64_t bootstrap = 0);
+
 // One (model, cell, benchmark) value as a table cell shows it: `metric` "score" reads `group`
 // ("overall", a group or a dataset) of the benchmark's aggregate(); any other metric is the
 // mean of that record field. has = false when there are no records (or no such group).

@@ -2,7 +2,9 @@
 
 #include <unicode/locid.h>
 #include <unicode/schriter.h>
+#include <unicode/uchar.h>
 #include <unicode/unistr.h>
+#include <unicode/utf8.h>
 
 #include <array>
 #include <cctype>
@@ -11,11 +13,59 @@ namespace kvb::text {
 namespace {
 const std::string kWhitespace = std::string(" \t\n\r\v\f\x1c\x1d\x1e\x1f");
 
-bool is_ws(char c) { return kWhitespace.find(c) != std::string::npos; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+// The index after the code point at s[i] (one byte for invalid UTF-8), and that code point
+// (negative when invalid).
+size_t next_cp(const std::string& s, size_t i, UChar32& c) {
+  int32_t j = static_cast<int32_t>(i);
+  U8_NEXT(s.data(), j, static_cast<int32_t>(s.size()), c);
+  return static_cast<size_t>(j);
+}
+
+// Byte length of the whitespace code point at s[i], 0 when s[i] starts none.
+size_t space_at(const std::string& s, size_t i) {
+  if (static_cast<unsigned char>(s[i]) < 0x80) return kWhitespace.find(s[i]) != std::string::npos ? 1 : 0;
+  UChar32 c;
+  const size_t j = next_cp(s, i, c);
+  return is_space(c) ? j - i : 0;
+}
+
+bool is_digit_cp(UChar32 c) { return c >= 0 && u_charType(c) == U_DECIMAL_DIGIT_NUMBER; }
+
+// Python re's \d (category Nd) at the code point starting at s[i] / ending just before s[i].
+bool digit_at(const std::string& s, size_t i) {
+  if (i >= s.size()) return false;
+  UChar32 c;
+  next_cp(s, i, c);
+  return is_digit_cp(c);
+}
+bool digit_before(const std::string& s, size_t i) {
+  if (i == 0) return false;
+  int32_t j = static_cast<int32_t>(i);
+  UChar32 c;
+  U8_PREV(s.data(), 0, j, c);
+  return is_digit_cp(c);
+}
 }  // namespace
 
-std::string strip(const std::string& s) { return strip(s, kWhitespace); }
+bool is_space(int32_t c) {
+  if (c < 0) return false;
+  const auto d = u_charDirection(c);
+  return d == U_WHITE_SPACE_NEUTRAL || d == U_BLOCK_SEPARATOR || d == U_SEGMENT_SEPARATOR ||
+         u_charType(c) == U_SPACE_SEPARATOR;
+}
+
+std::string strip(const std::string& s) {
+  size_t b = 0;
+  for (size_t n; b < s.size() && (n = space_at(s, b)) > 0;) b += n;
+  size_t e = b;  // end of the last non-space code point
+  UChar32 c;
+  for (size_t i = b; i < s.size();) {
+    const size_t n = space_at(s, i);
+    i = n ? i + n : next_cp(s, i, c);
+    if (!n) e = i;
+  }
+  return s.substr(b, e - b);
+}
 
 std::string strip(const std::string& s, const std::string& chars) {
   size_t b = s.find_first_not_of(chars);
@@ -26,11 +76,12 @@ std::string strip(const std::string& s, const std::string& chars) {
 
 std::vector<std::string> split_ws(const std::string& s) {
   std::vector<std::string> out;
+  UChar32 c;
   size_t i = 0;
   while (i < s.size()) {
-    while (i < s.size() && is_ws(s[i])) ++i;
-    size_t b = i;
-    while (i < s.size() && !is_ws(s[i])) ++i;
+    for (size_t n; i < s.size() && (n = space_at(s, i)) > 0;) i += n;
+    const size_t b = i;
+    while (i < s.size() && !space_at(s, i)) i = next_cp(s, i, c);
     if (i > b) out.push_back(s.substr(b, i - b));
   }
   return out;
@@ -94,9 +145,9 @@ namespace {
 std::string process_punctuation(const std::string& in) {
   static const std::array<const char*, 21> kPunct = {";", "/", "[", "]", "\"", "{", "}", "(", ")", "=", "+",
                                                      "\\", "_", "-", ">", "<", "@", "`", ",", "?", "!"};
-  bool comma_digits = false;  // re.search("(\d)(\,)(\d)", inText)
+  bool comma_digits = false;  // re.search("(\d)(\,)(\d)", inText), \d being any Nd digit
   for (size_t i = 1; i + 1 < in.size(); ++i)
-    if (in[i] == ',' && is_digit(in[i - 1]) && is_digit(in[i + 1])) comma_digits = true;
+    if (in[i] == ',' && digit_before(in, i) && digit_at(in, i + 1)) comma_digits = true;
   std::string out = in;
   for (const char* p : kPunct) {
     std::string mark(p);
@@ -110,7 +161,7 @@ std::string process_punctuation(const std::string& in) {
   std::string res;
   int removed = 0;
   for (size_t i = 0; i < out.size(); ++i) {
-    if (out[i] == '.' && removed < 32 && !(i + 1 < out.size() && is_digit(out[i + 1]))) {
+    if (out[i] == '.' && removed < 32 && !digit_at(out, i + 1)) {
       ++removed;
       continue;
     }

@@ -1,15 +1,20 @@
 #pragma once
 // String helpers that reproduce Python's str methods, and the answer normalisation of
 // MileBench's evaluator (evaluate.py, Eval.process), shared by benchmark scorers.
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace kvb::text {
 
-// Python str.strip() / str.strip(chars); the default set is ASCII whitespace plus \x1c-\x1f.
+// Python's str.isspace() for one code point: bidirectional class WS, B or S, or category Zs
+// (U+00A0, U+3000, U+2028... as well as ASCII whitespace and \x1c-\x1f).
+bool is_space(int32_t code_point);
+// Python str.strip() / str.strip(chars); the default strips is_space() code points (UTF-8).
 std::string strip(const std::string& s);
 std::string strip(const std::string& s, const std::string& chars);
-// Python str.split() (runs of whitespace, no empty pieces) and str.split(sep) (every piece).
+// Python str.split() (runs of is_space() code points, no empty pieces) and str.split(sep)
+// (every piece).
 std::vector<std::string> split_ws(const std::string& s);
 std::vector<std::string> split(const std::string& s, const std::string& sep);
 std::string join(const std::vector<std::string>& parts, const std::string& sep);

@@ -67,6 +67,9 @@ Bpe::Bpe(const json& model, const std::string& where) : serial_(next_serial_++) 
     vocab_.reserve(vocab.size());
     int64_t max_id = -1;
     for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+      // get<int64_t>() would truncate 7.5 to 7 and give two tokens one id.
+      KVB_CHECK(it.value().is_number_integer(), "{}.vocab['{}']: id must be an integer, got {}", where, it.key(),
+                it.value().dump());
       const int64_t id = it.value().get<int64_t>();
       KVB_CHECK(id >= 0 && id < (int64_t{1} << 31), "{}.vocab['{}']: id {} out of range", where, it.key(), id);
       vocab_.emplace(it.key(), static_cast<int32_t>(id));

@@ -111,4 +111,15 @@ void Regex::find_all(std::string_view s, std::vector<std::pair<size_t, size_t>>&
   }
 }
 
+std::optional<std::pair<size_t, size_t>> Regex::search(std::string_view s, int group) const {
+  std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> data(
+      pcre2_match_data_create_from_pattern(impl_->code, nullptr), &pcre2_match_data_free);
+  const int rc = pcre2_match(impl_->code, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), 0, 0, data.get(), nullptr);
+  if (rc == PCRE2_ERROR_NOMATCH) return std::nullopt;
+  KVB_CHECK(rc >= 0, "{}: regex match failed: {}", impl_->where, pcre2_message(rc));
+  const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(data.get());
+  if (group >= rc || ov[2 * group] == PCRE2_UNSET) return std::nullopt;
+  return std::make_pair(static_cast<size_t>(ov[2 * group]), static_cast<size_t>(ov[2 * group + 1]));
+}
+
 }  // namespace kvb::text

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/json_parse.h"
 #include "text/added_tokens.h"
 #include "text/bpe.h"
 #include "text/decoder.h"
@@ -41,7 +42,7 @@ json read_json(const fs::path& p) {
   std::ifstream in(p);
   KVB_CHECK(in, "cannot open {}", p.string());
   try {
-    return json::parse(in);
+    return parse_json(in);
   } catch (const json::exception& e) {
     KVB_FAIL("{}: invalid JSON: {}", p.string(), e.what());
   }
@@ -52,6 +53,12 @@ int64_t id_of(const Tokenizer::Impl& t, const std::string& tok, const std::strin
   const auto id = t.model->find(tok);
   KVB_CHECK(id, "{}: token '{}' is not in the vocabulary", where, tok);
   return *id;
+}
+
+// A token id from tokenizer.json: get<int64_t>() would truncate 2.5 onto another token's id.
+int64_t integer_id(const json& v, const std::string& where) {
+  KVB_CHECK(v.is_number_integer(), "{}: id must be an integer, got {}", where, v.dump());
+  return v.get<int64_t>();
 }
 
 // The single-sequence template of the post-processor as ids before / after the text.
@@ -74,13 +81,14 @@ void read_post_processor(Tokenizer::Impl& t, const json& pp, const std::string& 
       }
       const std::string tok = item.at("SpecialToken").at("id").get<std::string>();
       KVB_CHECK(pp.at("special_tokens").contains(tok), "{}.special_tokens lacks '{}'", where, tok);
-      for (const json& id : pp.at("special_tokens").at(tok).at("ids")) (seen_a ? t.suffix : t.prefix).push_back(id.get<int64_t>());
+      for (const json& id : pp.at("special_tokens").at(tok).at("ids"))
+        (seen_a ? t.suffix : t.prefix).push_back(integer_id(id, fmt::format("{}.special_tokens['{}']", where, tok)));
     }
     return;
   }
   if (type == "BertProcessing" || type == "RobertaProcessing") {
-    t.prefix = {pp.at("cls").at(1).get<int64_t>()};
-    t.suffix = {pp.at("sep").at(1).get<int64_t>()};
+    t.prefix = {integer_id(pp.at("cls").at(1), where + ".cls")};
+    t.suffix = {integer_id(pp.at("sep").at(1), where + ".sep")};
     return;
   }
   KVB_FAIL("{}: unsupported post_processor type '{}' (supported: TemplateProcessing, ByteLevel, BertProcessing, "
@@ -150,14 +158,15 @@ Tokenizer Tokenizer::from_json(const json& tj, const json& config, const std::st
     for (const json& a : tj.value("added_tokens", json::array())) {
       text::AddedToken tok;
       tok.content = a.at("content").get<std::string>();
-      tok.id = a.at("id").get<int64_t>();
+      tok.id = integer_id(a.at("id"), fmt::format("{}: added_tokens entry {}", name, a.dump()));
       tok.lstrip = a.value("lstrip", false);
       tok.rstrip = a.value("rstrip", false);
       tok.special = a.value("special", false);
       tok.single_word = a.value("single_word", false);
       // tokenizers' default: special tokens are matched raw, others after normalization.
       tok.normalized = a.contains("normalized") ? a.at("normalized").get<bool>() : !tok.special;
-      KVB_CHECK(!tok.content.empty() && tok.id >= 0, "{}: added_tokens entry {} is invalid", name, a.dump());
+      KVB_CHECK(!tok.content.empty() && tok.id >= 0 && tok.id < (int64_t{1} << 31),
+                "{}: added_tokens entry {} is invalid", name, a.dump());
       t->added_ids[tok.content] = tok.id;
       t->added_by_id[tok.id] = tok;
       t->vocab_size = std::max(t->vocab_size, tok.id + 1);

@@ -4,8 +4,8 @@
 #include <ATen/ATen.h>
 
 #include <cctype>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "core/error.h"
 #include "engine/prompt.h"
@@ -78,6 +78,22 @@ at::Tensor apply_exif_orientation(const at::Tensor& hwc, int orientation) {
   }
 }
 
+std::string read_image_file(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  KVB_CHECK(!ec && std::filesystem::exists(status), "{}: cannot open image file", path);
+  KVB_CHECK(std::filesystem::is_regular_file(status), "{}: not a regular file", path);
+  const auto size = std::filesystem::file_size(path, ec);
+  KVB_CHECK(!ec && size <= static_cast<uintmax_t>(kMaxImageFileBytes), "{}: image file is {} bytes, over the {} limit",
+            path, size, kMaxImageFileBytes);
+  std::ifstream f(path, std::ios::binary);
+  KVB_CHECK(f, "{}: cannot open image file", path);
+  std::string bytes(size, '\0');
+  f.read(bytes.data(), static_cast<std::streamsize>(size));
+  KVB_CHECK(f.gcount() == static_cast<std::streamsize>(size), "{}: cannot read image file", path);
+  return bytes;
+}
+
 Image load_media_image(const MediaRef& media) {
   if (!media.bytes.empty()) return decode_image_bytes(media.bytes, media.label.empty() ? "image bytes" : media.label);
   KVB_CHECK(!media.path.empty(), "{}: image has neither a path nor bytes",
@@ -111,12 +127,9 @@ Image decode_image_bytes(const std::string& bytes, const std::string& label) {
   return decode_bmp(bytes, label);
 }
 Image decode_image_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f && !has_bmp_extension(path)) no_opencv(path);  // what could not be read could not be decoded either
-  KVB_CHECK(f, "{}: cannot open image file", path);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return decode_image_bytes(ss.str(), path);
+  // What could not be read could not be decoded either.
+  if (!std::ifstream(path, std::ios::binary) && !has_bmp_extension(path)) no_opencv(path);
+  return decode_image_bytes(read_image_file(path), path);
 }
 #endif
 

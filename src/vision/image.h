@@ -23,6 +23,10 @@ bool vision_decoding_available();
 // JPEG/PNG/WebP/BMP... from a file or from the encoded bytes. Errors name the file / `label`.
 Image decode_image_file(const std::string& path);
 Image decode_image_bytes(const std::string& bytes, const std::string& label);
+// The bytes of an image file: regular files only, at most kMaxImageFileBytes (a device such as
+// /dev/zero, a FIFO or a huge file would otherwise be read forever or into all memory).
+constexpr int64_t kMaxImageFileBytes = int64_t{512} << 20;
+std::string read_image_file(const std::string& path);
 // MediaRef with `bytes` set decodes those, else reads `path`; errors use `label` when set.
 Image load_media_image(const MediaRef& media);
 

@@ -4,9 +4,6 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include <fstream>
-#include <sstream>
-
 #include "core/error.h"
 #include "vision/image.h"
 
@@ -47,12 +44,6 @@ Image decode_image_bytes(const std::string& bytes, const std::string& label) {
   return from_mat(m, bytes, label);
 }
 
-Image decode_image_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  KVB_CHECK(f, "{}: cannot open image file", path);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return decode_image_bytes(ss.str(), path);
-}
+Image decode_image_file(const std::string& path) { return decode_image_bytes(read_image_file(path), path); }
 
 }  // namespace kvb

@@ -156,6 +156,43 @@ TEST(CliRunTiny, ShardUnionEqualsUnshardedRun) {
   EXPECT_EQ(records(sharded, &a), records(whole, &b));
   EXPECT_EQ(a, kCells * kSamples);
   EXPECT_EQ(table(sharded), table(whole));
+  // Rerun unsharded, then with another sharding: everything is recorded, nothing runs twice.
+  for (const char* extra : {"", " --shard 1/2"}) {
+    out = sh(run_args(sharded) + extra, &code);
+    ASSERT_EQ(code, 0) << out;
+    EXPECT_EQ(records(sharded, &a), records(whole, &b)) << extra;
+    EXPECT_EQ(a, kCells * kSamples) << extra;
+  }
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// A rerun with a changed setting must neither skip samples as recorded nor relabel the records.
+TEST(CliRunTiny, ChangedSettingsAreRefusedBeforeAnythingIsWritten) {
+  const fs::path& results = uninterrupted();
+  const std::string run_json = slurp(results / "e2e/run.json");
+  for (const auto& [set, says] : std::map<std::string, std::string>{
+           {"benchmarks.0.options.max_tokens=140", "/benchmark/options/max_tokens: recorded 150, now 140"},
+           {"models.0.dtype=bfloat16", "/model/load/dtype: recorded (absent), now \"bfloat16\""},
+           {"generation.max_new_tokens=5", "/generation/max_new_tokens: recorded 4, now 5"}}) {
+    int code = 0;
+    const std::string out = sh(run_args(results) + " --set " + set, &code);
+    EXPECT_EQ(code, 1) << out;
+    EXPECT_NE(out.find(says), std::string::npos) << out;
+    EXPECT_NE(out.find("e2e/tiny/full/needle.jsonl: record 1 (id"), std::string::npos) << out;
+  }
+  EXPECT_EQ(slurp(results / "e2e/run.json"), run_json);
+}
+
+TEST(CliRun, NegativeLimitIsOneShortLine) {
+  int code = 0;
+  const std::string out = sh("run --config /nonexistent.json --limit -1", &code);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("must be a non-negative integer, got '-1'"), std::string::npos) << out;
+  EXPECT_LT(out.size(), 200u) << out;
 }
 
 }  // namespace

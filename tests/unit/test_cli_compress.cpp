@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -107,6 +109,36 @@ TEST(CliCompress, ClearErrors) {
   EXPECT_NE(e.err.find("layers.1.values"), std::string::npos) << e.err;
   EXPECT_NE(e.err.find(dump.path), std::string::npos) << e.err;
   fs::remove(dump.path);
+}
+
+// Malformed dumps end in one error naming the file and tensor, never in a crash or a shorter read.
+TEST(CliCompress, MalformedDumpsAreErrors) {
+  const auto dump = make_dump(true);
+  auto with = [&](const std::function<void(std::vector<std::pair<std::string, at::Tensor>>&)>& edit) {
+    auto t = dump.tensors;
+    for (auto& [n, v] : t) v = v.clone();  // edits stay in this case
+    edit(t);
+    kvb::write_safetensors(dump.path, t);
+    return kvbench("compress --kv " + dump.path + " --method snapkv --ratio 0.5 --out " + dump.path + ".json");
+  };
+  auto expect = [&](const Exit& e, const std::string& says) {
+    EXPECT_EQ(e.code, 1) << e.err;
+    EXPECT_NE(e.err.find(dump.path), std::string::npos) << e.err;
+    EXPECT_NE(e.err.find(says), std::string::npos) << e.err;
+  };
+  // Zero kv heads: Hq % Hkv would divide by zero.
+  expect(with([](auto& t) {
+           for (auto& [n, v] : t)
+             if (n.find("keys") != std::string::npos || n.find("values") != std::string::npos) v = at::zeros({0, 37, 8});
+         }),
+         "must both be [Hkv, T, D] with Hkv, D >= 1");
+  expect(with([](auto& t) { t[3].second[1][2][3] = NAN; }), "layers.1.keys holds NaN or infinite values");
+  expect(with([](auto& t) { t[2].second[0][0][0] = INFINITY; }), "layers.0.queries holds NaN or infinite values");
+  // A misnamed tensor would silently make the 3-layer dump a 1-layer one.
+  expect(with([](auto& t) { t[3].first = "layers.1.key"; }), "unexpected tensor 'layers.1.key' (after 1 layers)");
+  expect(with([](auto& t) { t.push_back({"extra", at::zeros({1})}); }), "unexpected tensor 'extra'");
+  fs::remove(dump.path);
+  fs::remove(dump.path + ".json");
 }
 
 namespace {

@@ -52,6 +52,20 @@ TEST(CliDataCheck, CleanSubsetPasses) {
   EXPECT_TRUE(j["missing_groups"].empty());
 }
 
+TEST(CliDataCheck, DuplicateMileBenchSampleIdsFail) {
+  const auto dir = kvb::testing::scratch_copy("milebench");
+  const auto file = dir / "GPR1200/GPR1200.json";
+  auto doc = nlohmann::json::parse(std::ifstream(file));
+  doc["data"].push_back(doc["data"][0]);
+  doc["data"][1]["sample_id"] = "0";  // the same id as a string
+  std::ofstream(file) << doc.dump();
+  CliRun r = run("data check --benchmark milebench --datasets GPR1200 --data-root " + dir.string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("| GPR1200 | 2 | 1 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("GPR1200.json data[1]: duplicate sample_id '0' (also data[0])"), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliScore, RescoresPredictionsByIdAndSelfContained) {
   auto file = std::filesystem::temp_directory_path() / "kvb_cli_score_preds.jsonl";
   std::ofstream(file) << R"({"id": "ActionSequence/0", "prediction": "B"})" "\n"
@@ -226,6 +240,25 @@ TEST(CliScore, NeedleSelfContainedLines) {
   std::filesystem::remove(file);
 }
 
+// Each bad line is reported with its line number and the field, never as a raw library error.
+TEST(CliScore, WrongFieldTypesAndDeepNestingNameTheLine) {
+  auto file = write_lines("kvb_cli_fields_" + std::to_string(::getpid()),
+                          {R"({"id": "a", "prediction": "4821", "answer": "4821", "choices": 5})",
+                           R"({"id": "b", "prediction": "4821", "answer": "4821", "meta": "x"})",
+                           R"({"id": "c", "prediction": "4821", "answer": "4821", "failed": "yes"})",
+                           std::string(100000, '[') + std::string(100000, ']'),
+                           R"({"id": "d", "prediction": "4821", "answer": "4821", "group": "text"})"});
+  CliRun r = run("score --benchmark needle --predictions " + file.string(), true);
+  EXPECT_EQ(r.code, 0) << r.out.substr(0, 2000);
+  EXPECT_NE(r.out.find(":1: field 'choices' must be a list of strings, got 5"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(":2: field 'meta' must be an object, got \"x\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(":3: field 'failed' must be true or false, got \"yes\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(":4: [json.exception.parse_error.101] parse error at byte 513: JSON nested deeper than 512"),
+            std::string::npos) << r.out.substr(0, 2000);
+  EXPECT_EQ(r.out.find("type_error"), std::string::npos) << r.out;
+  std::filesystem::remove(file);
+}
+
 TEST(CliScore, MalformedOrMissingPredictionsAreClearErrors) {
   auto file = write_lines("kvb_cli_broken", {"not json", R"({"prediction": "A"})", "[1, 2]"});
   CliRun r = run("score --benchmark vstar --predictions " + file.string(), true);
@@ -241,4 +274,21 @@ TEST(CliScore, MalformedOrMissingPredictionsAreClearErrors) {
           true);
   EXPECT_NE(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("not a directory"), std::string::npos) << r.out;
+}
+
+// Data that holds no samples at all is a failed check, not an empty pass.
+TEST(CliDataCheck, EmptyVStarFileAndHeaderOnlyHrBenchFail) {
+  const auto vstar = kvb::testing::scratch_copy("vstar");
+  std::ofstream(vstar / "test_questions.jsonl").close();  // truncated to nothing
+  CliRun r = run("data check --benchmark vstar --data-root " + vstar.string(), true);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("vstar: no samples in '" + (vstar / "test_questions.jsonl").string() + "' (jsonl layout)"),
+            std::string::npos) << r.out;
+  std::filesystem::remove_all(vstar);
+  const auto hr = kvb::testing::scratch_copy("hrbench");
+  std::ofstream(hr / "hr_bench_4k.tsv") << "index\tquestion\tanswer\tcategory\tA\tB\tC\tD\tcycle_category\timage\n";
+  r = run("data check --benchmark hrbench --set 'splits=[\"4k\"]' --data-root " + hr.string(), true);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("hr_bench_4k.tsv: no rows (only a header)"), std::string::npos) << r.out;
+  std::filesystem::remove_all(hr);
 }

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "bench_fixture_util.h"
+#include "tests/unit/error_text.h"
 
 using namespace kvb::testing::bench_names;
 namespace fs = std::filesystem;
@@ -170,4 +171,56 @@ TEST(HrBench, CycleEvaluationOnTinyTsv) {
 TEST(HrBench, ConfigErrors) {
   EXPECT_THROW(hr({{"splits", {"16k"}}}), kvb::UsageError);
   EXPECT_THROW(hr({{"prompt", "x"}}), kvb::UsageError);
+}
+
+// A row's index names its cache file: "../.." must not write outside the cache.
+TEST(HrBench, IndexCannotLeaveTheImageCache) {
+  auto dir = kvb::testing::scratch_copy("hrbench");
+  const fs::path tsv = dir / "hr_bench_4k.tsv";
+  std::ifstream in(tsv);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  in.close();
+  // Row 0 holds an image; row 1 refers to it by index.
+  text.replace(text.find("\n0\t"), 3, "\n../../escaped\t");
+  text.replace(text.find("\tcycle2\t0\n"), 10, "\tcycle2\t../../escaped\n");
+  std::ofstream(tsv) << text;
+  auto samples = hr()->load(dir.string());
+  EXPECT_FALSE(fs::exists(dir / "escaped.jpg"));
+  const Sample* s = kvb::testing::find_sample(samples, "4k/../../escaped");
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->error.empty()) << s->error;
+  EXPECT_EQ(s->messages[0].content[0].media.path, (dir / "images/HRBench4K/%2E%2E%2F%2E%2E%2Fescaped.jpg").string());
+  EXPECT_EQ(kvb::testing::find_sample(samples, "4k/1")->messages[0].content[0].media.path,
+            s->messages[0].content[0].media.path);
+  fs::remove_all(dir);
+}
+
+TEST(HrBench, CachedImageDoesNotHideACorruptCell) {
+  auto dir = kvb::testing::scratch_copy("hrbench");
+  ASSERT_TRUE(hr()->load(dir.string()).at(0).error.empty());  // fills the cache
+  const fs::path tsv = dir / "hr_bench_4k.tsv";
+  std::ifstream in(tsv);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  in.close();
+  const size_t b = text.find("iVBORw0KGgo");
+  text.replace(b, 8, "########");
+  std::ofstream(tsv) << text;
+  auto samples = hr()->load(dir.string());
+  const Sample* s0 = kvb::testing::find_sample(samples, "4k/0");
+  ASSERT_TRUE(s0);
+  EXPECT_NE(s0->error.find("line 2 (index 0)"), std::string::npos) << s0->error;
+  fs::remove_all(dir);
+}
+
+TEST(HrBench, HeaderOnlyTsvAndForeignSplitsAreErrors) {
+  auto dir = kvb::testing::scratch_copy("hrbench");
+  std::ofstream(dir / "hr_bench_4k.tsv") << "index\tquestion\tanswer\tcategory\tA\tB\tC\tD\tcycle_category\timage\n";
+  EXPECT_NE(kvb::test::error_text([&] { hr()->load(dir.string()); }).find("hr_bench_4k.tsv: no rows"),
+            std::string::npos);
+  fs::remove_all(dir);
+  // Records of a split not scored must not turn into an overall of 0.
+  std::vector<ScoredRecord> recs = {{"16k/0", "16k/single", 1.0, false, {{"split", "16k"}, {"category", "single"}}}};
+  EXPECT_EQ(kvb::test::error_text([&] { hr()->aggregate(recs); }),
+            "hrbench: sample '16k/0' has meta.split '16k', not one of the splits scored (4k); set 'splits'");
+  EXPECT_TRUE(hr()->aggregate({})["overall"].is_null());
 }

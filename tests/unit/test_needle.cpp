@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "tests/unit/error_text.h"
 #include "core/registry.h"
 #include "eval/benchmark.h"
 #include "eval/text_norm.h"
@@ -124,4 +125,13 @@ TEST(Needle, ConfigErrorsAndAggregate) {
   EXPECT_DOUBLE_EQ(a["groups"]["text"].get<double>(), 50);
   EXPECT_DOUBLE_EQ(a["groups"]["image"].get<double>(), 100);
   EXPECT_EQ(a["failed"], 1);
+}
+
+// load() draws every sample before --limit applies: sizes that would run for hours are refused.
+TEST(Needle, SizesAreBounded) {
+  auto error = [](const nlohmann::json& cfg) { return kvb::test::error_text([&] { make(cfg); }); };
+  EXPECT_EQ(error({{"samples", (int64_t{1} << 32) + 1}}), "benchmark 'needle': need 1 <= samples <= 100000");
+  EXPECT_EQ(error({{"image_size", 1 << 20}}), "benchmark 'needle': need 0 <= images <= 64 and 32 <= image_size <= 4096");
+  EXPECT_EQ(error({{"images", 100000}}), "benchmark 'needle': need 0 <= images <= 64 and 32 <= image_size <= 4096");
+  EXPECT_EQ(make({{"samples", 100000}, {"needle_in", "text"}})->params()["samples"], 100000);
 }

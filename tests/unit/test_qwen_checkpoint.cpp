@@ -89,6 +89,28 @@ TEST(QwenConfig, BadFieldsAreNamed) {
   EXPECT_THROW(kvb::qwen::parse_config(j, "x/config.json"), kvb::Error);
 }
 
+TEST(QwenConfig, ValuesThatRunToNaNOrTruncateAreRejected) {
+  auto error = [](const char* key, json value) {
+    json j = json::parse(kPublished7B);
+    j[key] = value;
+    try {
+      kvb::qwen::parse_config(j, "x/config.json");
+    } catch (const kvb::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(error("rms_norm_eps", 0), "x/config.json: field 'rms_norm_eps' must be positive, got 0");
+  EXPECT_EQ(error("rms_norm_eps", -1e-6), "x/config.json: field 'rms_norm_eps' must be positive, got -1e-06");
+  EXPECT_EQ(error("rope_theta", 0.0), "x/config.json: field 'rope_theta' must be positive, got 0");
+  EXPECT_EQ(error("num_hidden_layers", 2.5), "x/config.json: field 'num_hidden_layers' must be an integer, got 2.5");
+  EXPECT_EQ(error("num_key_value_heads", "four"),
+            "x/config.json: field 'num_key_value_heads' must be an integer, got \"four\"");
+  EXPECT_EQ(error("eos_token_id", json::array({1, 2.5})),
+            "x/config.json: field 'eos_token_id' must be a list of integers, got [1,2.5]");
+  EXPECT_EQ(error("tie_word_embeddings", 1), "x/config.json: field 'tie_word_embeddings' must be a boolean, got 1");
+}
+
 TEST(QwenTinyModel, HasThePublishedFileSet) {
   const std::string dir = kvb::test::tiny_qwen_dir();
   const json pub = json::parse(kPublished7B), tiny = kvb::read_json_file(dir + "/config.json");
@@ -161,6 +183,66 @@ TEST(QwenLoad, MissingTensorIsNamed) {
   const std::string msg = load_error(dir);
   EXPECT_NE(msg.find("model.layers.1.mlp.up_proj.weight"), std::string::npos) << msg;
   EXPECT_NE(msg.find("missing"), std::string::npos) << msg;
+}
+
+// The tiny checkpoint with config.json and generation_config.json passed through `edit`.
+std::string edited_configs(const std::string& name, const std::function<void(json&, json&)>& edit) {
+  const auto dir = edited_copy(name, [](auto&) {});
+  json cfg = kvb::read_json_file(dir + "/config.json"), gen = kvb::read_json_file(dir + "/generation_config.json");
+  edit(cfg, gen);
+  std::ofstream(dir + "/config.json") << cfg.dump();
+  std::ofstream(dir + "/generation_config.json") << gen.dump();
+  return dir;
+}
+
+TEST(QwenLoad, ConfigSizesAreCheckedAgainstTheCheckpointFirst) {
+  // 2^40 layers: an error at once, not a list of 2^40 tensor names.
+  auto msg = load_error(edited_configs("huge", [](json& c, json&) { c["num_hidden_layers"] = int64_t{1} << 40; }));
+  EXPECT_NE(msg.find("config.json: num_hidden_layers is 1099511627776, but"), std::string::npos) << msg;
+  msg = load_error(edited_configs("deep", [](json& c, json&) { c["vision_config"]["depth"] = 1000000000; }));
+  EXPECT_NE(msg.find("vision_config.depth is 1000000000"), std::string::npos) << msg;
+  msg = load_error(edited_configs("gen", [](json&, json& g) { g["eos_token_id"] = {"<|im_end|>"}; }));
+  EXPECT_NE(msg.find("generation_config.json: field 'eos_token_id' must be an integer or a list of integers"),
+            std::string::npos) << msg;
+}
+
+TEST(QwenLoad, UnusableDeviceIsOneLine) {
+  auto error = [](const std::string& device) {
+    try {
+      kvb::load_model(kvb::test::tiny_qwen_dir(), {{"device", device}});
+    } catch (const kvb::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(error("tpu:0"), "model options: device 'tpu:0' is not one of cpu, cuda, cuda:N");
+  EXPECT_EQ(error("cuda:x"), "model options: device 'cuda:x' is not one of cpu, cuda, cuda:N");
+  EXPECT_EQ(error("cuda:999"), at::hasCUDA()
+                                   ? fmt::format("model options: device 'cuda:999': this machine has {} CUDA device(s)",
+                                                 at::getNumGPUs())
+                                   : "model options: device 'cuda:999': CUDA is not available in this build");
+}
+
+TEST(QwenLoad, TokenizerIdsBeyondTheEmbeddingAreErrors) {
+  const auto dir = edited_configs("vocab", [](json&, json&) {});
+  json tok = kvb::read_json_file(dir + "/tokenizer.json");
+  tok["added_tokens"].push_back({{"id", 151936}, {"content", "<|past_the_end|>"}, {"special", true}});
+  std::ofstream(dir + "/tokenizer.json") << tok.dump();
+  const auto msg = load_error(dir);
+  EXPECT_NE(msg.find("tokenizer.json: token ids reach 151936, but config.json's vocab_size is 151936"),
+            std::string::npos) << msg;
+}
+
+TEST(QwenLoad, TensorsTheConfigDoesNotDescribeAreErrors) {
+  // One layer fewer in config.json than in the file: the last layer's weights would be ignored.
+  auto msg = load_error(edited_configs("fewer", [](json& c, json&) {
+    c["num_hidden_layers"] = c["num_hidden_layers"].get<int64_t>() - 1;
+    c["max_window_layers"] = c["num_hidden_layers"];
+  }));
+  EXPECT_NE(msg.find("num_hidden_layers is"), std::string::npos) << msg;
+  const auto dir = edited_copy("extra", [](auto& t) { t.emplace_back("model.extra_norm.weight", at::ones({4})); });
+  msg = load_error(dir);
+  EXPECT_NE(msg.find("unexpected tensor 'model.extra_norm.weight'"), std::string::npos) << msg;
 }
 
 TEST(QwenLoad, MisShapedTensorIsNamed) {

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/version.h"
+#include "tests/unit/error_text.h"
 #include "eval/result_store.h"
 #include <torch/version.h>
 
@@ -32,6 +33,11 @@ json record(int i, size_t pad = 10) {
   return {{"id", fmt::format("s{:03d}", i)}, {"score", i % 2}, {"prediction", std::string(pad, 'a' + i % 26)}};
 }
 
+// The record file of benchmark `bench` in one cell folder under `root`.
+kvb::ResultPath cell_file(const fs::path& root, const std::string& bench, int shard = 0, int shards = 1) {
+  return {root.string(), "e", "m", "cell", bench, shard, shards};
+}
+
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -51,9 +57,10 @@ TEST_F(ResultStoreTest, PathsAreStableAndSafe) {
 }
 
 TEST_F(ResultStoreTest, TruncatedMidLineThenResume) {
-  const std::string path = (dir_ / "cell/bench.jsonl").string();
+  const auto where = cell_file(dir_, "bench");
+  const std::string path = where.file();
   {
-    kvb::ResultWriter w(path);
+    kvb::ResultWriter w(where);
     for (int i = 0; i < 5; ++i) w.append(record(i));
     EXPECT_EQ(w.done_ids().size(), 5u);
   }
@@ -63,7 +70,7 @@ TEST_F(ResultStoreTest, TruncatedMidLineThenResume) {
   ASSERT_EQ(recs.size(), 4u);
   EXPECT_EQ(recs[3], record(3));
   {
-    kvb::ResultWriter w(path);  // resume: cuts the broken tail, knows s000..s003
+    kvb::ResultWriter w(where);  // resume: cuts the broken tail, knows s000..s003
     EXPECT_EQ(w.done_ids(), (std::set<std::string>{"s000", "s001", "s002", "s003"}));
     for (int i = 0; i < 7; ++i)
       if (!w.done_ids().count(record(i)["id"])) w.append(record(i));
@@ -77,12 +84,12 @@ TEST_F(ResultStoreTest, TruncatedMidLineThenResume) {
 }
 
 TEST_F(ResultStoreTest, SigkillWhileWritingLeavesCompleteRecords) {
-  const std::string path = (dir_ / "kill.jsonl").string();
-  fs::create_directories(dir_);
+  const auto where = cell_file(dir_, "kill");
+  const std::string path = where.file();
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {  // big records make a kill inside a write() likely
-    kvb::ResultWriter w(path, /*durable=*/false);
+    kvb::ResultWriter w(where, /*durable=*/false);
     for (int i = 0;; ++i) w.append(record(i, 1 << 16));
   }
   while (!fs::exists(path) || fs::file_size(path) < (1u << 20)) ::usleep(1000);
@@ -93,7 +100,7 @@ TEST_F(ResultStoreTest, SigkillWhileWritingLeavesCompleteRecords) {
   auto recs = kvb::read_records(path);
   ASSERT_GE(recs.size(), 10u);
   for (size_t i = 0; i < recs.size(); ++i) ASSERT_EQ(recs[i], record(static_cast<int>(i), 1 << 16)) << i;
-  kvb::ResultWriter w(path);
+  kvb::ResultWriter w(where);
   EXPECT_EQ(w.done_ids().size(), recs.size());
   w.append(record(100000));
   EXPECT_EQ(kvb::read_records(path).size(), recs.size() + 1);
@@ -112,9 +119,10 @@ TEST_F(ResultStoreTest, BrokenMiddleLineIsAnErrorNamingFileAndLine) {
 }
 
 TEST_F(ResultStoreTest, SecondWriterIsRefusedAndRecordsNeedIds) {
-  const std::string path = (dir_ / "x.jsonl").string();
-  kvb::ResultWriter a(path);
-  EXPECT_THROW(kvb::ResultWriter b(path), kvb::Error);
+  const auto where = cell_file(dir_, "x");
+  const std::string path = where.file();
+  kvb::ResultWriter a(where);
+  EXPECT_THROW(kvb::ResultWriter b(where), kvb::Error);
   EXPECT_THROW(a.append(json{{"score", 1}}), kvb::Error);
   a.append({{"id", "u"}, {"prediction", std::string("caf\xc3", 4)}});  // cut UTF-8: replaced, not thrown
   EXPECT_EQ(kvb::read_records(path).at(0)["prediction"], "caf\xef\xbf\xbd");
@@ -126,12 +134,12 @@ TEST_F(ResultStoreTest, ShardFilesMergeWithoutDuplicates) {
   p.shards = 2;
   for (int s = 0; s < 2; ++s) {
     p.shard = s;
-    kvb::ResultWriter w(p.file());
+    kvb::ResultWriter w(p);
     for (int i = s; i < 6; i += 2) w.append(record(i));
   }
-  p.shards = 1;
-  kvb::ResultWriter(p.file()).append(record(0));  // the same sample from an unsharded run
-  kvb::ResultWriter((fs::path(p.dir()) / "needle_long.jsonl").string()).append(record(9));  // another benchmark
+  // The same sample in an unsharded file (written before the resume-across-shardings rule).
+  std::ofstream(kvb::ResultPath{dir_.string(), "e", "m", "full", "needle"}.file()) << record(0).dump() << "\n";
+  kvb::ResultWriter({dir_.string(), "e", "m", "full", "needle_long"}).append(record(9));  // another benchmark
   auto recs = kvb::read_benchmark_records(p.dir(), "needle");
   ASSERT_EQ(recs.size(), 6u);
   std::set<std::string> ids;
@@ -152,4 +160,33 @@ TEST_F(ResultStoreTest, RunJsonHoldsConfigAndProvenance) {
   EXPECT_FALSE(run["provenance"]["compiler"].get<std::string>().empty());
   EXPECT_FALSE(run["provenance"]["host"].get<std::string>().empty());
   EXPECT_EQ(kvb::read_records((dir_ / "demo/runs.jsonl").string()).size(), 2u);
+}
+
+TEST_F(ResultStoreTest, EveryShardingResumesFromTheOthersRecords) {
+  for (int s = 0; s < 3; ++s) {
+    kvb::ResultWriter w(cell_file(dir_, "b", s, 3));
+    for (int i = s; i < 9; i += 3) w.append(record(i));
+  }
+  EXPECT_EQ(kvb::ResultWriter(cell_file(dir_, "b")).done_ids().size(), 9u);
+  EXPECT_EQ(kvb::ResultWriter(cell_file(dir_, "b", 0, 2)).done_ids().size(), 9u);
+  EXPECT_TRUE(kvb::ResultWriter(cell_file(dir_, "other")).done_ids().empty());
+}
+
+TEST_F(ResultStoreTest, TwoShardingsOfOneCellCannotRunAtOnce) {
+  using kvb::test::error_text;
+  {
+    kvb::ResultWriter one(cell_file(dir_, "b", 0, 3));
+    kvb::ResultWriter two(cell_file(dir_, "b", 1, 3));  // one sharding's slices run side by side
+    EXPECT_NE(error_text([&] { kvb::ResultWriter w(cell_file(dir_, "b")); }).find("a run with --shard i/3 is writing"),
+              std::string::npos);
+    EXPECT_NE(error_text([&] { kvb::ResultWriter w(cell_file(dir_, "b", 0, 2)); }).find("--shard i/3"),
+              std::string::npos);
+    EXPECT_NE(error_text([&] { kvb::ResultWriter w(cell_file(dir_, "b", 0, 3)); }).find("another process"),
+              std::string::npos);
+    kvb::ResultWriter other_benchmark(cell_file(dir_, "c"));
+  }
+  kvb::ResultWriter whole(cell_file(dir_, "b"));
+  EXPECT_NE(error_text([&] { kvb::ResultWriter w(cell_file(dir_, "b", 2, 3)); }).find("an unsharded run is writing"),
+            std::string::npos);
+  EXPECT_NE(error_text([&] { kvb::ResultWriter w(cell_file(dir_, "b")); }).find("another process"), std::string::npos);
 }

@@ -11,11 +11,13 @@
 #include <filesystem>
 #include <set>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "engine/engine.h"
 #include "eval/result_store.h"
 #include "eval/runner.h"
 #include "eval/table.h"
+#include "tests/unit/error_text.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -205,6 +207,49 @@ TEST_F(RunnerTest, BenchmarkCountsTokensWithTheModelsTokenizer) {
   ASSERT_EQ(recs.size(), 11u);
   EXPECT_EQ(recs[9]["group"], "tok10");   // "question 9": 10 bytes
   EXPECT_EQ(recs[10]["group"], "tok11");  // "question 10"
+}
+
+TEST_F(RunnerTest, ChangedSettingsAreRefusedAndRunJsonKeepsDescribingTheRecords) {
+  auto exp = experiment(dir_);
+  kvb::run_experiment(exp, {}, loader());
+  const std::string run_json = (dir_ / "fake/run.json").string();
+  const json before = kvb::read_json_file(run_json);
+  // Resolved parameters, the method's default window included, in records and run.json.
+  kvb::ResultPath p{exp.results_root, "fake", "m", "test_topk-rho0.5-gamma=0.1", "test_mean"};
+  EXPECT_EQ(kvb::read_records(p.file()).at(0)["params"], json({{"gamma", 0.1}, {"window", 8}}));
+  EXPECT_EQ(before["cells"].at(1)["params"], json({{"gamma", 0.1}, {"window", 8}}));
+  EXPECT_EQ(before["benchmarks"]["test_mean"]["options"]["groups"], 3);
+
+  auto changed = [&](auto edit, const std::string& what) {
+    auto e = experiment(dir_);
+    edit(e);
+    const std::string text = kvb::test::error_text([&] { kvb::run_experiment(e, {}, loader()); });
+    EXPECT_NE(text.find(what), std::string::npos) << text;
+    EXPECT_NE(text.find("full/test_mean.jsonl"), std::string::npos) << text;
+    EXPECT_EQ(kvb::read_json_file(run_json)["config"], before["config"]);
+  };
+  changed([](kvb::Experiment& e) { e.benchmarks[0].options["groups"] = 2; },
+          "/benchmark/options/groups: recorded 3, now 2");
+  changed([](kvb::Experiment& e) { e.models[0].load_options["dtype"] = "bfloat16"; },
+          "/model/load/dtype: recorded (absent), now \"bfloat16\"");
+  changed([](kvb::Experiment& e) { e.models[0].path = "/other"; }, "/model/path");
+  changed([](kvb::Experiment& e) { e.max_new_tokens = 5; }, "/generation/max_new_tokens: recorded 32, now 5");
+  EXPECT_EQ(kvb::run_experiment(exp, {}, loader()).skipped, 3 * 37);
+}
+
+TEST_F(RunnerTest, RerunWithAnotherShardingSkipsWhatIsRecorded) {
+  auto exp = experiment(dir_);
+  for (int i = 1; i <= 3; ++i) {
+    kvb::RunOptions o;
+    o.shard = kvb::parse_shard(fmt::format("{}/3", i));
+    kvb::run_experiment(exp, o, loader());
+  }
+  auto s = kvb::run_experiment(exp, {}, loader());
+  EXPECT_EQ(s.ran, 0);
+  EXPECT_EQ(s.skipped, 3 * 37);
+  kvb::RunOptions half;
+  half.shard = kvb::parse_shard("1/2");
+  EXPECT_EQ(kvb::run_experiment(exp, half, loader()).ran, 0);
 }
 
 TEST(RunnerMath, MedianAndKl) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <set>
 
 #include "core/error.h"
 #include "eval/sweep.h"
@@ -112,6 +113,12 @@ TEST(Sweep, ShardsPartitionTheSamples) {
   EXPECT_THROW(kvb::parse_shard("0/3"), kvb::UsageError);
   EXPECT_THROW(kvb::parse_shard("4/3"), kvb::UsageError);
   EXPECT_THROW(kvb::parse_shard("1-3"), kvb::UsageError);
+  try {
+    kvb::parse_shard("1/99999999999");
+    ADD_FAILURE() << "no error";
+  } catch (const kvb::UsageError& e) {
+    EXPECT_STREQ(e.what(), "--shard '1/99999999999': i and n must be at most 999999999");
+  }
   for (int64_t limit : {0, 20}) {
     std::vector<int> seen(37, 0);
     for (int i = 1; i <= 3; ++i) {
@@ -122,4 +129,34 @@ TEST(Sweep, ShardsPartitionTheSamples) {
     for (size_t p = 0; p < seen.size(); ++p) EXPECT_EQ(seen[p], limit == 0 || p < 20 ? 1 : 0) << p;
   }
   EXPECT_EQ(kvb::shard_positions(5, 0, {}), (std::vector<size_t>{0, 1, 2, 3, 4}));
+}
+
+TEST(Sweep, NamesSharingAResultFolderAreErrors) {
+  json cfg = base();
+  cfg["models"] = json::parse(R"([{"name": "a/b", "path": "/m/1"}, {"name": "a_b", "path": "/m/2"}])");
+  expect_usage_error(cfg, {"models[1].name", "'a_b' and 'a/b'", "models[0].name", "same result folder 'a_b'"});
+  cfg = base();
+  cfg["benchmarks"] = json::parse(R"([{"name": "test_mean", "id": "x y"}, {"name": "test_mean", "id": "x_y"}])");
+  expect_usage_error(cfg, {"benchmarks[1].id", "same result folder 'x_y'"});
+  cfg = base();
+  cfg["benchmarks"][0]["id"] = "m.shard1of2";
+  expect_usage_error(cfg, {"benchmarks[0].id", "'.shard'"});
+  // Two labelled entries of one method, same settings: one folder, so a clash.
+  cfg = base();
+  cfg["methods"] = json::parse(R"([{"name": "test_topk", "label": "A"}, {"name": "test_topk", "label": "B"}])");
+  expect_usage_error(cfg, {"methods[1]", "methods[0]", "share the result folder 'test_topk-rho0.5'", "'B', 'A'"});
+}
+
+TEST(Sweep, ValuesBelowPrintPrecisionGetTheirOwnCells) {
+  json cfg = base();
+  cfg["rho"] = {0.1, 0.1000001};
+  cfg["methods"] = json::parse(R"([{"name": "test_topk", "grid": {"gamma": [0.3, 0.3000001]}}])");
+  auto exp = kvb::parse_experiment(cfg, "x.json", kVars);
+  std::set<std::string> dirs;
+  for (const auto& c : exp.cells) dirs.insert(c.dir);
+  EXPECT_EQ(dirs, (std::set<std::string>{"test_topk-rho0.1-gamma=0.3", "test_topk-rho0.1-gamma=0.3000001",
+                                         "test_topk-rho0.1000001-gamma=0.3", "test_topk-rho0.1000001-gamma=0.3000001"}));
+  // "all" next to an explicit "full" is the same cell, not a clash.
+  cfg["methods"] = json::parse(R"([{"name": "full"}, {"name": "all"}])");
+  EXPECT_EQ(kvb::parse_experiment(cfg, "x.json", kVars).cells.at(1).is_full(), false);
 }

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <random>
+#include <sstream>
 
 #include "core/error.h"
 #include "eval/table.h"
@@ -163,3 +164,34 @@ TEST(Table, BootstrapCiMatchesTheNormalFormula) {
   EXPECT_NEAR(cell["value"].get<double>(), 100 * p, 1e-9);
   EXPECT_NEAR(cell["ci95"].get<double>(), expected, 0.1 * expected) << "p = " << p;
 }
+
+namespace {
+
+// Long form: one row per model x cell x benchmark x group x metric, numbers as numbers.
+TEST(TableLong, OneRowPerCellBenchmarkGroupAndMetric) {
+  const auto exp = golden_experiment();
+  const std::string csv = kvb::render_long(exp, fixed_records, "csv");
+  std::istringstream in(csv);
+  std::string header, line;
+  std::getline(in, header);
+  EXPECT_EQ(header, "experiment,model,method,label,rho,param_gamma,benchmark,group,metric,value,ci95,n");
+  std::vector<std::string> lines;
+  while (std::getline(in, line)) lines.push_back(line);
+  auto has = [&](const std::string& part) {
+    for (const auto& l : lines)
+      if (l.find(part) != std::string::npos) return true;
+    return false;
+  };
+  // test_topk at rho 0.5, gamma 0.1: a = {1, 0, 1, 0} -> 50 overall, g1 = {s0, s2} = 100; b ms {1, 2, 3}.
+  EXPECT_TRUE(has(",0.5,0.1,a,overall,score,50,,4")) << csv;
+  EXPECT_TRUE(has(",0.5,0.1,a,g1,score,100,,")) << csv;
+  EXPECT_TRUE(has(",0.5,0.1,b,overall,compress_ms,2,2.484")) << csv;
+  EXPECT_TRUE(has("golden,m,full,")) << csv;
+  // 5 cells; a: score overall/g1/g2; b: score overall/g1 + compress_ms (+ agree_full off Full).
+  const json rows = json::parse(kvb::render_long(exp, fixed_records, "json"));
+  EXPECT_EQ(rows.size(), lines.size());
+  EXPECT_TRUE(rows[0]["rho"].is_number());
+  EXPECT_THROW(kvb::render_long(exp, fixed_records, "md"), kvb::UsageError);
+}
+
+}  // namespace

@@ -68,6 +68,36 @@ TEST(Tokenizer, Errors) {
   }
 }
 
+// Ids are integers: 1.5 would be truncated to 1, silently giving two tokens one id.
+TEST(Tokenizer, NonIntegerIdsAreErrors) {
+  auto error = [](const nlohmann::json& tj) {
+    try {
+      kvb::Tokenizer::from_json(tj, nlohmann::json(), "t.json");
+    } catch (const kvb::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  nlohmann::json tj = {{"model", {{"type", "BPE"}, {"vocab", {{"a", 0}, {"b", 1}}}, {"merges", nlohmann::json::array()}}},
+                       {"added_tokens", {{{"content", "<x>"}, {"id", 2}, {"special", true}}}}};
+  EXPECT_EQ(error(tj), "no error");
+  auto bad = tj;
+  bad["model"]["vocab"]["b"] = 0.5;
+  EXPECT_EQ(error(bad), "t.json: model.vocab['b']: id must be an integer, got 0.5");
+  bad = tj;
+  bad["added_tokens"][0]["id"] = 2.5;
+  EXPECT_NE(error(bad).find("t.json: added_tokens entry"), std::string::npos) << error(bad);
+  EXPECT_NE(error(bad).find("id must be an integer"), std::string::npos) << error(bad);
+  bad = tj;
+  bad["post_processor"] = {{"type", "TemplateProcessing"},
+                           {"single", {{{"SpecialToken", {{"id", "<x>"}, {"type_id", 0}}}},
+                                       {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+                           {"special_tokens", {{"<x>", {{"id", "<x>"}, {"ids", {2.0}}, {"tokens", {"<x>"}}}}}}};
+  EXPECT_EQ(error(bad), "t.json: post_processor.special_tokens['<x>']: id must be an integer, got 2.0");
+  bad["post_processor"]["special_tokens"]["<x>"]["ids"] = {2};
+  EXPECT_EQ(error(bad), "no error");
+}
+
 // The LLaMA tokenizer_config.json sets add_bos_token: <s> (id 1) leads, no </s> follows.
 TEST(Tokenizer, LlamaBosFromConfig) {
   const kvb::Tokenizer t = kvb::Tokenizer::from_file(kLlamaDir + "/tokenizer.json");
@@ -118,6 +148,14 @@ TEST(Tokenizer, CliRejectsBadInput) {
   ASSERT_FALSE(lines.empty());
   EXPECT_NE(lines[0].find("exit status"), std::string::npos);
   EXPECT_NE(lines.back().find("line 1"), std::string::npos) << lines.back();
+}
+
+TEST(Tokenizer, CliRejectsDeeplyNestedInput) {
+  const auto lines = run_cli("--decode", std::string(100000, '[') + std::string(100000, ']') + "\n");
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines[0].find("exit status"), std::string::npos);
+  EXPECT_NE(lines.back().find("stdin line 1: not valid JSON"), std::string::npos) << lines.back();
+  EXPECT_NE(lines.back().find("nested deeper than 512 levels"), std::string::npos) << lines.back();
 }
 
 }  // namespace

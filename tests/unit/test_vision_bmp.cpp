@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "tests/unit/error_text.h"
 #include "vision/bmp.h"
 #include "vision/image.h"
 
@@ -63,4 +64,11 @@ TEST(VisionBmp, OtherVariantsAndTruncationAreClearErrors) {
   EXPECT_NE(error_of(header(5, 5, 24, 0, 80) + std::string(10, '\0')).find("truncated"), std::string::npos);
   EXPECT_NE(error_of("BM").find("t.bmp"), std::string::npos);
   EXPECT_FALSE(kvb::is_bmp("\x89PNG"));
+}
+
+// Reading an image file reads a regular file of bounded size, never a device or a pipe.
+TEST(VisionImageFile, OnlyRegularFilesAreRead) {
+  EXPECT_EQ(kvb::test::error_text([] { kvb::decode_image_file("/dev/zero"); }), "/dev/zero: not a regular file");
+  EXPECT_EQ(kvb::test::error_text([] { kvb::decode_image_file("/nonexistent/x.bmp"); }),
+            "/nonexistent/x.bmp: cannot open image file");
 }

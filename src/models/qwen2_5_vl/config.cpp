@@ -1,19 +1,40 @@
 #include "models/qwen2_5_vl/config.h"
 
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
 #include "core/error.h"
 
 namespace kvb::qwen {
 namespace {
 
+// The JSON kind a field of type T must have: nlohmann's get<int64_t>() would truncate 2.5.
+template <class T>
+bool has_kind(const nlohmann::json& v) {
+  if constexpr (std::is_same_v<T, bool>) return v.is_boolean();
+  else if constexpr (std::is_integral_v<T>) return v.is_number_integer();
+  else if constexpr (std::is_floating_point_v<T>) return v.is_number();
+  else if constexpr (std::is_same_v<T, std::string>) return v.is_string();
+  else return v.is_array() && std::all_of(v.begin(), v.end(), [](const auto& e) { return has_kind<typename T::value_type>(e); });
+}
+
+template <class T>
+const char* kind_name() {
+  if constexpr (std::is_same_v<T, bool>) return "a boolean";
+  else if constexpr (std::is_integral_v<T>) return "an integer";
+  else if constexpr (std::is_floating_point_v<T>) return "a number";
+  else if constexpr (std::is_same_v<T, std::string>) return "a string";
+  else if constexpr (std::is_integral_v<typename T::value_type>) return "a list of integers";
+  else return "a list";
+}
+
 template <class T>
 void read(const nlohmann::json& obj, const char* key, T& out, const std::string& where) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return;  // transformers' default applies
-  try {
-    out = it->get<T>();
-  } catch (const nlohmann::json::exception&) {
-    KVB_FAIL("{}: field '{}' has the wrong type ({})", where, key, it->dump());
-  }
+  KVB_CHECK(has_kind<T>(*it), "{}: field '{}' must be {}, got {}", where, key, kind_name<T>(), it->dump());
+  out = it->get<T>();
 }
 
 void check_positive(int64_t v, const char* key, const std::string& where) {
@@ -74,6 +95,11 @@ Config parse_config(const nlohmann::json& j, const std::string& source) {
             "{}: rope_scaling.mrope_section must be 3 numbers summing to head_dim/2 = {}", source,
             tc.head_dim() / 2);
   KVB_CHECK(tc.hidden_act == "silu", "{}: hidden_act '{}' not supported (silu)", tw, tc.hidden_act);
+  // Zero or negative values run without complaint and turn every logit into NaN.
+  KVB_CHECK(tc.rms_norm_eps > 0 && std::isfinite(tc.rms_norm_eps), "{}: field 'rms_norm_eps' must be positive, got {}",
+            tw, tc.rms_norm_eps);
+  KVB_CHECK(tc.rope_theta > 0 && std::isfinite(tc.rope_theta), "{}: field 'rope_theta' must be positive, got {}", tw,
+            tc.rope_theta);
 
   KVB_CHECK(j.contains("vision_config") && j["vision_config"].is_object(), "{}: field 'vision_config' is missing",
             source);

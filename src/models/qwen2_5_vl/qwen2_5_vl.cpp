@@ -2,6 +2,7 @@
 // preprocessing, pad expansion, vision tower, M-RoPE positions) and the Qwen2 decoder halves.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -52,13 +53,20 @@ class QwenBackbone : public Backbone {
     const std::string gen = dir + "/generation_config.json";
     if (fs::exists(gen)) {
       const auto g = read_json_file(gen);
-      if (g.contains("eos_token_id")) {
+      if (g.is_object() && g.contains("eos_token_id")) {
         const auto& e = g["eos_token_id"];
+        const bool ids = e.is_number_integer() ||
+                         (e.is_array() && std::all_of(e.begin(), e.end(), [](const auto& x) { return x.is_number_integer(); }));
+        KVB_CHECK(ids, "{}: field 'eos_token_id' must be an integer or a list of integers, got {}", gen, e.dump());
         if (e.is_number_integer()) stops_.push_back(e.get<int64_t>());
-        else if (e.is_array())
+        else
           for (const auto& x : e) stops_.push_back(x.get<int64_t>());
       }
     }
+    // A token id past the embedding rows fails only when a prompt happens to contain it.
+    KVB_CHECK(tok_.vocab_size() <= cfg_.text.vocab_size,
+              "{}/tokenizer.json: token ids reach {}, but config.json's vocab_size is {}", dir, tok_.vocab_size() - 1,
+              cfg_.text.vocab_size);
     w_ = load_weights(dir, cfg_, opts_);
     const int64_t D = cfg_.text.head_dim();
     inv_freq_ = 1.0 / at::pow(cfg_.text.rope_theta, at::arange(0, D, 2, at::kLong).to(at::kFloat) / static_cast<double>(D));

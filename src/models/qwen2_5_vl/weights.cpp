@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include "core/error.h"
 #include "core/safetensors.h"
@@ -67,6 +70,20 @@ std::vector<TensorSpec> tensor_specs(const Config& c) {
 
 namespace {
 
+// 1 + the largest l of any tensor named <prefix><l>.* (0 when none).
+int64_t count_indexed(const SafeTensors& st, const std::vector<std::string>& prefixes) {
+  int64_t n = 0;
+  for (const auto& t : st.tensors())
+    for (const auto& p : prefixes)
+      if (t.name.compare(0, p.size(), p) == 0) {
+        const auto dot = t.name.find('.', p.size());
+        const std::string digits = t.name.substr(p.size(), dot - p.size());
+        if (!digits.empty() && digits.size() < 10 && digits.find_first_not_of("0123456789") == std::string::npos)
+          n = std::max<int64_t>(n, std::stoll(digits) + 1);
+      }
+  return n;
+}
+
 // Names newer transformers versions save for a published name.
 std::vector<std::string> aliases(const std::string& name) {
   std::vector<std::string> out{name};
@@ -79,7 +96,17 @@ std::vector<std::string> aliases(const std::string& name) {
 
 Weights load_weights(const std::string& dir, const Config& c, const at::TensorOptions& opts) {
   const SafeTensors st = SafeTensors::open(dir);
-  std::map<std::string, at::Tensor> t;
+  // Counts first: tensor_specs() lists every layer's names, so num_hidden_layers = 2^40 would
+  // exhaust memory before the first missing tensor is noticed.
+  for (auto [key, want, prefixes] :
+       {std::tuple{"num_hidden_layers", c.text.num_hidden_layers,
+                   std::vector<std::string>{"model.layers.", "model.language_model.layers."}},
+        {"vision_config.depth", c.vision.depth, std::vector<std::string>{"visual.blocks.", "model.visual.blocks."}}}) {
+    const int64_t have = count_indexed(st, prefixes);
+    KVB_CHECK(have == want, "{}/config.json: {} is {}, but {} holds {} of them", dir, key, want, st.path(), have);
+  }
+  std::vector<std::pair<std::string, std::string>> names;  // (published name, name in the file)
+  std::set<std::string> used;
   for (const auto& spec : tensor_specs(c)) {
     std::string found;
     for (const auto& a : aliases(spec.name))
@@ -92,8 +119,16 @@ Weights load_weights(const std::string& dir, const Config& c, const at::TensorOp
     const auto& info = st.info(found);
     KVB_CHECK(info.shape == spec.shape, "{}: tensor '{}' has shape [{}], expected [{}] from config.json",
               st.file_of(found), found, fmt::join(info.shape, ", "), fmt::join(spec.shape, ", "));
-    t[spec.name] = st.get(found, at::typeMetaToScalarType(opts.dtype())).to(opts.device());
+    names.emplace_back(spec.name, found);
+    used.insert(found);
   }
+  // A tensor the config does not describe would be silently left out of the forward.
+  for (const auto& info : st.tensors())
+    KVB_CHECK(used.count(info.name), "{}: unexpected tensor '{}' (not part of the model config.json describes)",
+              st.file_of(info.name), info.name);
+  std::map<std::string, at::Tensor> t;
+  for (const auto& [name, found] : names)
+    t[name] = st.get(found, at::typeMetaToScalarType(opts.dtype())).to(opts.device());
   Weights w;
   w.embed = t.at("model.embed_tokens.weight");
   w.lm_head = c.text.tie_word_embeddings ? w.embed : t.at("lm_head.weight");

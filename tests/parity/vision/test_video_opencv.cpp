@@ -9,6 +9,9 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <string>
+
+#include <unistd.h>
 
 #include "core/error.h"
 #include "engine/prompt.h"
@@ -21,8 +24,11 @@ constexpr double kFps = 10.0;
 
 double red_of(int64_t k) { return 6.0 * k + 10; }  // frame k is RGB (6k + 10, 200 - 5k, 128)
 
+// One file per test: ctest -j runs the tests of this file at once, and each deletes its file.
 std::string write_video() {
-  std::string path = ::testing::TempDir() + "kvb_vision_video.avi";
+  std::string path = ::testing::TempDir() + "kvb_vision_video_" +
+                     ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+                     std::to_string(::getpid()) + ".avi";
   cv::VideoWriter w(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), kFps, cv::Size(kWidth, kHeight));
   EXPECT_TRUE(w.isOpened()) << "OpenCV cannot write MJPG/AVI";
   for (int k = 0; k < kFrames; ++k) {
