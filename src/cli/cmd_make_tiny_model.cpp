@@ -1,4 +1,5 @@
-// `kvbench make-tiny-model --family qwen2_5_vl --out DIR [--seed N] [--geometry tiny|3b|7b] [--layers N]`
+// `kvbench make-tiny-model --family qwen2_5_vl|llava --out DIR [--seed N] [--geometry tiny|3b|7b] [--layers N]
+//  [--vision-depth N] [--image-size PX] [--tokenizer FILE]`
 #include <iostream>
 
 #include "cli/command.h"
@@ -10,7 +11,8 @@ KVB_COMMAND(setup_make_tiny_model, "make-tiny-model",
   struct Args {
     std::string family = "qwen2_5_vl", out, geometry;
     uint64_t seed = 0;
-    int64_t layers = 0, vision_depth = 0;
+    int64_t layers = 0, vision_depth = 0, image_size = 0;
+    std::string tokenizer;
   };
   auto a = std::make_shared<Args>();
   sub.add_option("--family", a->family, "model family (see `kvbench list models`)");
@@ -19,11 +21,15 @@ KVB_COMMAND(setup_make_tiny_model, "make-tiny-model",
   sub.add_option("--geometry", a->geometry, "tiny (default) or a published size: 3b, 7b");
   sub.add_option("--layers", a->layers, "cut the LLM to N layers");
   sub.add_option("--vision-depth", a->vision_depth, "cut the vision tower to N blocks");
+  sub.add_option("--image-size", a->image_size, "llava: the CLIP input size in pixels (a multiple of 14; default 112)");
+  sub.add_option("--tokenizer", a->tokenizer, "llava: a LLaMA-family tokenizer.json to ship (e.g. the real llava-1.5 one)");
   return [a] {
     nlohmann::json opts = nlohmann::json::object();
     if (!a->geometry.empty()) opts["geometry"] = a->geometry;
     if (a->layers > 0) opts["layers"] = a->layers;
     if (a->vision_depth > 0) opts["vision_depth"] = a->vision_depth;
+    if (a->image_size > 0) opts["image_size"] = a->image_size;
+    if (!a->tokenizer.empty()) opts["tokenizer"] = a->tokenizer;
     kvb::Registry<kvb::ModelFamily>::instance().create(a->family, nlohmann::json::object())->make_tiny(a->out, a->seed, opts);
     std::cout << a->out << "\n";
   };

@@ -1,0 +1,206 @@
+#include "models/llava/config.h"
+
+#include "core/error.h"
+
+namespace kvb::llava {
+namespace {
+
+using json = nlohmann::json;
+
+template <class T>
+void read(const json& obj, const char* key, T& out, const std::string& where) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return;  // transformers' default applies
+  try {
+    out = it->get<T>();
+  } catch (const json::exception&) {
+    KVB_FAIL("{}: field '{}' has the wrong type ({})", where, key, it->dump());
+  }
+}
+
+void check_positive(const std::string& where, std::initializer_list<std::pair<const char*, int64_t>> fields) {
+  for (const auto& [k, v] : fields) KVB_CHECK(v > 0, "{}: field '{}' must be positive, got {}", where, k, v);
+}
+
+TextConfig parse_text(const json& t, const std::string& w) {
+  TextConfig c;
+  std::string type = "llama", act = "silu";
+  read(t, "model_type", type, w);
+  KVB_CHECK(type == "llama", "{}: model_type '{}' is not supported (LLaVA-1.5 uses a llama text model)", w, type);
+  read(t, "vocab_size", c.vocab_size, w);
+  read(t, "hidden_size", c.hidden_size, w);
+  read(t, "intermediate_size", c.intermediate_size, w);
+  read(t, "num_hidden_layers", c.num_hidden_layers, w);
+  read(t, "num_attention_heads", c.num_attention_heads, w);
+  c.num_key_value_heads = c.num_attention_heads;  // LlamaConfig: None means multi-head attention
+  read(t, "num_key_value_heads", c.num_key_value_heads, w);
+  check_positive(w, {{"vocab_size", c.vocab_size}, {"hidden_size", c.hidden_size},
+                     {"intermediate_size", c.intermediate_size}, {"num_hidden_layers", c.num_hidden_layers},
+                     {"num_attention_heads", c.num_attention_heads}, {"num_key_value_heads", c.num_key_value_heads}});
+  c.head_dim = c.hidden_size / c.num_attention_heads;
+  read(t, "head_dim", c.head_dim, w);
+  read(t, "max_position_embeddings", c.max_position_embeddings, w);
+  read(t, "rms_norm_eps", c.rms_norm_eps, w);
+  read(t, "rope_theta", c.rope_theta, w);
+  read(t, "tie_word_embeddings", c.tie_word_embeddings, w);
+  read(t, "hidden_act", act, w);
+  KVB_CHECK(act == "silu", "{}: field 'hidden_act' is '{}'; only silu is supported", w, act);
+  for (const char* k : {"attention_bias", "mlp_bias"}) {
+    bool b = false;
+    read(t, k, b, w);
+    KVB_CHECK(!b, "{}: field '{}' = true is not supported (LLaMA projections have no bias)", w, k);
+  }
+  if (t.contains("rope_scaling") && !t["rope_scaling"].is_null()) {
+    std::string rt = "default";
+    const json& rs = t["rope_scaling"];
+    KVB_CHECK(rs.is_object(), "{}: field 'rope_scaling' must be an object or null", w);
+    read(rs, "type", rt, w + " rope_scaling");
+    read(rs, "rope_type", rt, w + " rope_scaling");
+    KVB_CHECK(rt == "default", "{}: field 'rope_scaling' type '{}' is not supported (only plain RoPE)", w, rt);
+  }
+  if (t.contains("eos_token_id") && t["eos_token_id"].is_number_integer()) c.eos_token_id = t["eos_token_id"].get<int64_t>();
+  check_positive(w, {{"head_dim", c.head_dim}});
+  KVB_CHECK(c.num_attention_heads % c.num_key_value_heads == 0,
+            "{}: field 'num_attention_heads' ({}) is not a multiple of num_key_value_heads ({})", w,
+            c.num_attention_heads, c.num_key_value_heads);
+  KVB_CHECK(c.head_dim % 2 == 0, "{}: field 'head_dim' ({}) must be even for RoPE", w, c.head_dim);
+  return c;
+}
+
+VisionConfig parse_vision(const json& v, const std::string& w) {
+  VisionConfig c;
+  std::string type = "clip_vision_model", act = "quick_gelu";
+  read(v, "model_type", type, w);
+  KVB_CHECK(type == "clip_vision_model", "{}: model_type '{}' is not supported (LLaVA-1.5 uses clip_vision_model)", w,
+            type);
+  read(v, "hidden_size", c.hidden_size, w);
+  read(v, "intermediate_size", c.intermediate_size, w);
+  read(v, "num_hidden_layers", c.num_hidden_layers, w);
+  read(v, "num_attention_heads", c.num_attention_heads, w);
+  read(v, "num_channels", c.num_channels, w);
+  read(v, "image_size", c.image_size, w);
+  read(v, "patch_size", c.patch_size, w);
+  read(v, "projection_dim", c.projection_dim, w);
+  read(v, "layer_norm_eps", c.layer_norm_eps, w);
+  read(v, "hidden_act", act, w);
+  KVB_CHECK(act == "quick_gelu", "{}: field 'hidden_act' is '{}'; only quick_gelu (CLIP) is supported", w, act);
+  check_positive(w, {{"hidden_size", c.hidden_size}, {"intermediate_size", c.intermediate_size},
+                     {"num_hidden_layers", c.num_hidden_layers}, {"num_attention_heads", c.num_attention_heads},
+                     {"num_channels", c.num_channels}, {"image_size", c.image_size}, {"patch_size", c.patch_size}});
+  KVB_CHECK(c.hidden_size % c.num_attention_heads == 0,
+            "{}: field 'hidden_size' ({}) is not divisible by num_attention_heads ({})", w, c.hidden_size,
+            c.num_attention_heads);
+  KVB_CHECK(c.image_size % c.patch_size == 0, "{}: field 'image_size' ({}) is not a multiple of patch_size ({})", w,
+            c.image_size, c.patch_size);
+  return c;
+}
+
+}  // namespace
+
+int64_t Config::vision_layers_used() const {
+  const int64_t states = vision.num_hidden_layers + 1;
+  int64_t deepest = 0;
+  for (int64_t l : vision_feature_layers) deepest = std::max(deepest, l < 0 ? states + l : l);
+  return deepest;
+}
+
+int64_t Config::image_tokens() const {
+  const int64_t p = vision.patches_per_side();
+  return p * p + (vision_feature_select_strategy == "default" ? 0 : 1);
+}
+
+Config parse_config(const json& j, const std::string& source) {
+  KVB_CHECK(j.is_object(), "{}: not a JSON object", source);
+  Config c;
+  std::string type;
+  read(j, "model_type", type, source);
+  KVB_CHECK(type == "llava", "{}: field 'model_type' is '{}', expected 'llava'", source, type);
+  if (j.contains("text_config") && !j["text_config"].is_null()) {
+    KVB_CHECK(j["text_config"].is_object(), "{}: field 'text_config' must be an object", source);
+    c.text = parse_text(j["text_config"], source + " text_config");
+  } else {
+    c.text = parse_text(json::object(), source + " text_config");
+  }
+  if (j.contains("vision_config") && !j["vision_config"].is_null()) {
+    KVB_CHECK(j["vision_config"].is_object(), "{}: field 'vision_config' must be an object", source);
+    c.vision = parse_vision(j["vision_config"], source + " vision_config");
+  } else {
+    // LlavaConfig's own default tower: CLIP ViT-L/14 at 336 px.
+    c.vision = parse_vision({{"hidden_size", 1024}, {"intermediate_size", 4096}, {"num_hidden_layers", 24},
+                             {"num_attention_heads", 16}, {"image_size", 336}, {"patch_size", 14},
+                             {"projection_dim", 768}},
+                            source + " vision_config");
+  }
+  // Newer transformers write image_token_id (an alias of image_token_index).
+  read(j, "image_token_index", c.image_token_index, source);
+  read(j, "image_token_id", c.image_token_index, source);
+  read(j, "pad_token_id", c.pad_token_id, source);
+  read(j, "multimodal_projector_bias", c.multimodal_projector_bias, source);
+  std::string act = "gelu";
+  read(j, "projector_hidden_act", act, source);
+  KVB_CHECK(act == "gelu", "{}: field 'projector_hidden_act' is '{}'; only gelu is supported", source, act);
+  read(j, "vision_feature_select_strategy", c.vision_feature_select_strategy, source);
+  KVB_CHECK(c.vision_feature_select_strategy == "default" || c.vision_feature_select_strategy == "full",
+            "{}: field 'vision_feature_select_strategy' is '{}', expected 'default' or 'full'", source,
+            c.vision_feature_select_strategy);
+  if (j.contains("vision_feature_layer") && !j["vision_feature_layer"].is_null()) {
+    const json& f = j["vision_feature_layer"];
+    if (f.is_number_integer()) c.vision_feature_layers = {f.get<int64_t>()};
+    else read(j, "vision_feature_layer", c.vision_feature_layers, source);
+  }
+  const int64_t states = c.vision.num_hidden_layers + 1;
+  KVB_CHECK(!c.vision_feature_layers.empty(), "{}: field 'vision_feature_layer' is an empty list", source);
+  for (int64_t l : c.vision_feature_layers)
+    KVB_CHECK(l >= -states && l < states,
+              "{}: field 'vision_feature_layer' = {} is outside the {} hidden states of the vision tower", source, l,
+              states);
+  KVB_CHECK(c.image_token_index >= 0 && c.image_token_index < c.text.vocab_size,
+            "{}: field 'image_token_index' ({}) is outside the text vocabulary ({})", source, c.image_token_index,
+            c.text.vocab_size);
+  return c;
+}
+
+json config_json(const Config& c) {
+  const auto& t = c.text;
+  const auto& v = c.vision;
+  json text = {{"_name_or_path", "lmsys/vicuna-7b-v1.5"},
+               {"architectures", {"LlamaForCausalLM"}},
+               {"max_position_embeddings", t.max_position_embeddings},
+               {"model_type", "llama"},
+               {"rms_norm_eps", t.rms_norm_eps},
+               {"torch_dtype", "float16"},
+               {"vocab_size", t.vocab_size},
+               {"hidden_size", t.hidden_size},
+               {"intermediate_size", t.intermediate_size},
+               {"num_hidden_layers", t.num_hidden_layers},
+               {"num_attention_heads", t.num_attention_heads},
+               {"num_key_value_heads", t.num_key_value_heads},
+               {"rope_theta", t.rope_theta}};
+  if (t.head_dim != t.hidden_size / t.num_attention_heads) text["head_dim"] = t.head_dim;
+  json layers = c.vision_feature_layers.size() == 1 ? json(c.vision_feature_layers[0]) : json(c.vision_feature_layers);
+  return {{"architectures", {"LlavaForConditionalGeneration"}},
+          {"ignore_index", -100},
+          {"image_token_index", c.image_token_index},
+          {"model_type", "llava"},
+          {"pad_token_id", c.pad_token_id},
+          {"projector_hidden_act", "gelu"},
+          {"text_config", text},
+          {"tie_word_embeddings", t.tie_word_embeddings},
+          {"torch_dtype", "float16"},
+          {"transformers_version", "4.36.0.dev0"},
+          {"vision_config",
+           {{"hidden_size", v.hidden_size},
+            {"image_size", v.image_size},
+            {"intermediate_size", v.intermediate_size},
+            {"model_type", "clip_vision_model"},
+            {"num_attention_heads", v.num_attention_heads},
+            {"num_hidden_layers", v.num_hidden_layers},
+            {"patch_size", v.patch_size},
+            {"projection_dim", v.projection_dim},
+            {"vocab_size", 32000}}},
+          {"vision_feature_layer", layers},
+          {"vision_feature_select_strategy", c.vision_feature_select_strategy},
+          {"vocab_size", t.vocab_size}};
+}
+
+}  // namespace kvb::llava

@@ -1,0 +1,53 @@
+#pragma once
+// LLaVA-1.5 config.json read as transformers 4.50 reads it: LlavaConfig, with text_config a
+// LlamaConfig and vision_config a CLIPVisionConfig, each key missing from the file taking that
+// class's default (the published llava-1.5-7b-hf lists only the keys that differ).
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kvb::llava {
+
+struct TextConfig {  // LlamaConfig defaults
+  int64_t vocab_size = 32000, hidden_size = 4096, intermediate_size = 11008;
+  int64_t num_hidden_layers = 32, num_attention_heads = 32, num_key_value_heads = 32, head_dim = 128;
+  int64_t max_position_embeddings = 2048;
+  double rms_norm_eps = 1e-6, rope_theta = 10000.0;
+  bool tie_word_embeddings = false;
+  int64_t eos_token_id = 2;
+};
+
+struct VisionConfig {  // CLIPVisionConfig defaults
+  int64_t hidden_size = 768, intermediate_size = 3072, num_hidden_layers = 12, num_attention_heads = 12;
+  int64_t num_channels = 3, image_size = 224, patch_size = 32, projection_dim = 512;
+  double layer_norm_eps = 1e-5;
+  int64_t head_dim() const { return hidden_size / num_attention_heads; }
+  int64_t patches_per_side() const { return image_size / patch_size; }
+};
+
+struct Config {
+  TextConfig text;
+  VisionConfig vision;
+  int64_t image_token_index = 32000, pad_token_id = -1;
+  // Indices into the tower's hidden states (0 = embeddings after pre_layrnorm, i = after layer i,
+  // negative from the end); several are concatenated on the feature axis.
+  std::vector<int64_t> vision_feature_layers{-2};
+  std::string vision_feature_select_strategy = "default";  // "default" drops the CLS token
+  bool multimodal_projector_bias = true;
+
+  // Encoder layers the features need (the deepest selected hidden state).
+  int64_t vision_layers_used() const;
+  // Image tokens one image becomes (CLS dropped under "default").
+  int64_t image_tokens() const;
+};
+
+// Parses and validates; errors name `source` (the file) and the field.
+Config parse_config(const nlohmann::json& j, const std::string& source);
+
+// config.json with the keys of the published llava-1.5-7b-hf plus the sizes that differ from the
+// transformers defaults, so HF transformers reads exactly `c`.
+nlohmann::json config_json(const Config& c);
+
+}  // namespace kvb::llava

@@ -1,0 +1,193 @@
+// LLaVA-1.5 as a Backbone: the published chat template, CLIPImageProcessor, <image> expansion
+// as LlavaProcessor does it, the CLIP tower + projector, and the LLaMA decoder halves with 1-D RoPE.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/registry.h"
+#include "core/timer.h"
+#include "engine/ops.h"
+#include "models/llava/config.h"
+#include "models/llava/tiny_model.h"
+#include "models/llava/vision_tower.h"
+#include "models/llava/weights.h"
+#include "models/model.h"
+#include "text/chat_template.h"
+#include "text/tokenizer.h"
+#include "vision/clip_processor.h"
+#include "vision/image.h"
+
+namespace kvb::llava {
+namespace {
+
+namespace fs = std::filesystem;
+
+class LlavaBackbone : public Backbone {
+ public:
+  LlavaBackbone(const std::string& dir, const nlohmann::json& options, const at::TensorOptions& opts)
+      : opts_(opts), tok_(Tokenizer::from_file(dir)) {
+    ConfigReader(options, "llava model options").finish();
+    cfg_ = parse_config(read_json_file(dir + "/config.json"), dir + "/config.json");
+    const std::string pp = dir + "/preprocessor_config.json";
+    KVB_CHECK(fs::exists(pp), "{} is missing (LLaVA needs its CLIPImageProcessor config)", pp);
+    proc_ = ClipProcessorConfig::from_json(read_json_file(pp), pp);
+    KVB_CHECK(proc_.crop_height == cfg_.vision.image_size && proc_.crop_width == cfg_.vision.image_size,
+              "{}: field 'crop_size' ({}x{}) differs from config.json's vision_config.image_size ({})", pp,
+              proc_.crop_height, proc_.crop_width, cfg_.vision.image_size);
+    stops_ = {cfg_.text.eos_token_id};
+    const std::string gen = dir + "/generation_config.json";
+    if (fs::exists(gen)) {
+      const auto g = read_json_file(gen);
+      if (g.contains("eos_token_id")) {
+        const auto& e = g["eos_token_id"];
+        if (e.is_number_integer()) stops_.push_back(e.get<int64_t>());
+        else if (e.is_array())
+          for (const auto& x : e) stops_.push_back(x.get<int64_t>());
+      }
+    }
+    w_ = load_weights(dir, cfg_, opts_);
+    const int64_t D = cfg_.text.head_dim;
+    // transformers: 1 / base ** (arange(0, D, 2).float() / D), in float32.
+    inv_freq_ = 1.0 / at::pow(cfg_.text.rope_theta, at::arange(0, D, 2, at::kLong).to(at::kFloat) / static_cast<double>(D));
+  }
+
+  std::string family() const override { return "llava"; }
+  ModelGeometry geometry() const override {
+    const auto& t = cfg_.text;
+    return {t.num_hidden_layers, t.num_attention_heads, t.num_key_value_heads, t.head_dim};
+  }
+  nlohmann::json describe() const override {
+    return {{"family", family()}, {"config", config_json(cfg_)}, {"image_tokens", cfg_.image_tokens()}};
+  }
+  at::TensorOptions options() const override { return opts_; }
+
+  PreparedPrompt prepare(const std::vector<Message>& messages) override {
+    PreparedPrompt p;
+    Timer timer;
+    std::vector<at::Tensor> pixels;
+    for (const auto& m : messages)
+      for (const auto& s : m.content)
+        if (s.kind == Segment::Kind::Image) pixels.push_back(clip_preprocess(load_media_image(s.media), proc_));
+    // render_chat rejects videos with a message naming the item.
+    const std::vector<int64_t> raw = tok_.encode(render_chat("llava", messages, true), true);
+    // LlavaProcessor repeats the <image> string image_tokens times before tokenizing; the
+    // tokenizer splits added tokens out first, so expanding the id is the same.
+    const int64_t per_image = cfg_.image_tokens(), image_id = cfg_.image_token_index;
+    std::vector<int64_t> ids, modality;
+    int64_t images = 0;
+    for (int64_t id : raw) {
+      if (id != image_id) {
+        ids.push_back(id);
+        modality.push_back(kText);
+        continue;
+      }
+      const auto at = static_cast<int64_t>(ids.size());
+      p.media.push_back({at, at + per_image, static_cast<uint8_t>(kImage)});
+      ids.insert(ids.end(), per_image, id);
+      modality.insert(modality.end(), per_image, kImage);
+      ++images;
+    }
+    KVB_CHECK(images == static_cast<int64_t>(pixels.size()),
+              "the messages hold {} images but the rendered prompt has {} <image> tokens (is '<image>' written in "
+              "the text?)",
+              pixels.size(), images);
+    const int64_t T = static_cast<int64_t>(ids.size());
+    p.ids = at::tensor(ids, at::kLong);
+    p.modality = at::tensor(modality, at::kLong).to(at::kByte);
+    p.embeddings = embed(p.ids.to(opts_.device()));
+    if (!pixels.empty()) {
+      const at::Tensor feats = image_features(w_, cfg_, at::stack(pixels).to(opts_.device()));
+      const at::Tensor mask = p.ids.eq(image_id).to(opts_.device());
+      p.embeddings.index_put_({mask}, feats.reshape({-1, feats.size(-1)}).to(p.embeddings.scalar_type()));
+    }
+    p.positions = at::arange(T, at::kLong).unsqueeze(0);
+    p.next_position = T;
+    p.vision_ms = pixels.empty() ? 0.0 : timer.ms();
+    spdlog::debug("llava: {} tokens, {} images, preprocessing + vision tower {:.1f} ms", T, images, p.vision_ms);
+    return p;
+  }
+
+  std::vector<int64_t> encode_text(const std::string& text) const override { return tok_.encode(text, false); }
+  std::string decode(const std::vector<int64_t>& ids) const override {
+    // Ids of the padded embedding rows beyond the tokenizer decode to nothing, as in HF.
+    std::vector<int64_t> known;
+    for (auto id : ids)
+      if (id >= 0 && id < tok_.vocab_size()) known.push_back(id);
+    return tok_.decode(known, true);
+  }
+  std::vector<int64_t> stop_ids() const override { return stops_; }
+
+  at::Tensor embed(const at::Tensor& ids) const override { return at::embedding(w_.embed, ids); }
+  at::Tensor continue_positions(int64_t next, int64_t n) const override {
+    return at::arange(next, next + n, at::kLong).unsqueeze(0);
+  }
+  at::Tensor rope(const at::Tensor& positions) const override {
+    const at::Tensor freqs = positions[0].to(at::kFloat).unsqueeze(1) * inv_freq_.unsqueeze(0);  // [n, D/2]
+    const at::Tensor emb = at::cat({freqs, freqs}, -1);
+    return at::stack({emb.cos(), emb.sin()}).to(opts_);  // [2, n, D]
+  }
+  void project_qkv(int64_t layer, const at::Tensor& hidden, const at::Tensor& rope, at::Tensor& q, at::Tensor& k,
+                   at::Tensor& v) const override {
+    const auto& L = w_.layers[layer];
+    const int64_t n = hidden.size(0), D = cfg_.text.head_dim, hq = cfg_.text.num_attention_heads,
+                  hkv = cfg_.text.num_key_value_heads;
+    const at::Tensor qkv = at::linear(rms_norm(hidden, L.input_norm, cfg_.text.rms_norm_eps), L.qkv_w);
+    const at::Tensor cos = rope[0].unsqueeze(0), sin = rope[1].unsqueeze(0);
+    auto heads = [&](int64_t from, int64_t count) {
+      return qkv.narrow(1, from * D, count * D).view({n, count, D}).transpose(0, 1);
+    };
+    q = apply_rotary(heads(0, hq), cos, sin).contiguous();
+    k = apply_rotary(heads(hq, hkv), cos, sin).contiguous();
+    v = heads(hq + hkv, hkv).contiguous();
+  }
+  at::Tensor finish_layer(int64_t layer, const at::Tensor& hidden, const at::Tensor& attn) const override {
+    const auto& L = w_.layers[layer];
+    const at::Tensor h = hidden + at::linear(attn, L.o_w);
+    return h + at::linear(silu_gate(at::linear(rms_norm(h, L.post_norm, cfg_.text.rms_norm_eps), L.gate_up_w)), L.down_w);
+  }
+  at::Tensor final_norm(const at::Tensor& hidden) const override {
+    return rms_norm(hidden, w_.final_norm, cfg_.text.rms_norm_eps);
+  }
+  at::Tensor lm_head(const at::Tensor& normed) const override { return at::linear(normed, w_.lm_head).to(at::kFloat); }
+
+ private:
+  at::TensorOptions opts_;
+  Tokenizer tok_;
+  Config cfg_;
+  ClipProcessorConfig proc_;
+  Weights w_;
+  std::vector<int64_t> stops_;
+  at::Tensor inv_freq_;
+};
+
+class LlavaFamily : public ModelFamily {
+ public:
+  explicit LlavaFamily(const nlohmann::json&) {}
+  std::vector<std::string> model_types() const override { return {"llava"}; }
+  std::unique_ptr<Backbone> load(const std::string& dir, const nlohmann::json& options,
+                                 const at::TensorOptions& opts) const override {
+    return std::make_unique<LlavaBackbone>(dir, options, opts);
+  }
+  void make_tiny(const std::string& out_dir, uint64_t seed, const nlohmann::json& options) const override {
+    std::string tokenizer;
+    int64_t layers = 0, vision_layers = 0, image_size = 0;
+    ConfigReader r(options, "llava make-tiny-model options");
+    r.get("tokenizer", tokenizer).get("layers", layers).get("vision_depth", vision_layers).get("image_size", image_size);
+    r.finish();
+    Config c = tiny_config();
+    if (layers > 0) c.text.num_hidden_layers = layers;
+    if (vision_layers > 0) c.vision.num_hidden_layers = vision_layers;
+    if (image_size > 0) {
+      KVB_CHECK(image_size % c.vision.patch_size == 0, "llava make-tiny-model options: image_size {} is not a multiple of the patch size {}",
+                image_size, c.vision.patch_size);
+      c.vision.image_size = image_size;
+    }
+    write_random_model(out_dir, c, seed, tokenizer);
+  }
+};
+
+}  // namespace
+KVB_REGISTER(ModelFamily, LlavaFamily, "llava", "LLaVA-1.5 (7B/13B): CLIP ViT-L/14-336 + 2-layer GELU projector + LLaMA/Vicuna, 1-D RoPE");
+}  // namespace kvb::llava
