@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/safetensors.h"
+#include "models/weight_reader.h"
 
 namespace kvb::llava {
 
@@ -79,9 +80,8 @@ std::string new_style_name(const std::string& name) {
 
 Weights load_weights(const std::string& dir, const Config& c, const at::TensorOptions& opts) {
   const SafeTensors st = SafeTensors::open(dir);
-  const at::ScalarType dtype = at::typeMetaToScalarType(opts.dtype());
   const int64_t used = c.vision_layers_used();
-  std::map<std::string, at::Tensor> t;
+  std::map<std::string, std::string> in_file;  // published name -> name in this checkpoint
   for (const auto& spec : tensor_specs(c)) {
     const std::string alt = new_style_name(spec.name);
     const std::string found = st.has(spec.name) ? spec.name : st.has(alt) ? alt : "";
@@ -95,31 +95,35 @@ Weights load_weights(const std::string& dir, const Config& c, const at::TensorOp
     if (std::sscanf(spec.name.c_str(), "vision_tower.vision_model.encoder.layers.%" SCNd64 ".", &layer) == 1 && layer >= used)
       continue;
     if (spec.name.find("post_layernorm") != std::string::npos) continue;
-    t[spec.name] = st.get(found, dtype).to(opts.device());
+    in_file[spec.name] = found;
   }
+  // Streamed into the final buffers, fused projections included (see WeightReader).
+  const WeightReader rd(st, opts, std::move(in_file));
+  auto t = [&](const std::string& name) { return rd({name}); };
   Weights w;
-  w.embed = t.at("language_model.model.embed_tokens.weight");
-  w.lm_head = c.text.tie_word_embeddings ? w.embed : t.at("language_model.lm_head.weight");
-  w.final_norm = t.at("language_model.model.norm.weight");
+  w.embed = t("language_model.model.embed_tokens.weight");
+  w.lm_head = c.text.tie_word_embeddings ? w.embed : t("language_model.lm_head.weight");
+  w.final_norm = t("language_model.model.norm.weight");
   for (int64_t l = 0; l < c.text.num_hidden_layers; ++l) {
-    auto g = [&](const std::string& n) { return t.at(fmt::format("language_model.model.layers.{}.{}", l, n)); };
+    auto name = [&](const std::string& n) { return fmt::format("language_model.model.layers.{}.{}", l, n); };
+    auto g = [&](const std::string& n) { return rd({name(n)}); };
     DecoderLayer d;
-    d.qkv_w = at::cat({g("self_attn.q_proj.weight"), g("self_attn.k_proj.weight"), g("self_attn.v_proj.weight")});
+    d.qkv_w = rd({name("self_attn.q_proj.weight"), name("self_attn.k_proj.weight"), name("self_attn.v_proj.weight")});
     d.o_w = g("self_attn.o_proj.weight");
-    d.gate_up_w = at::cat({g("mlp.gate_proj.weight"), g("mlp.up_proj.weight")});
+    d.gate_up_w = rd({name("mlp.gate_proj.weight"), name("mlp.up_proj.weight")});
     d.down_w = g("mlp.down_proj.weight");
     d.input_norm = g("input_layernorm.weight");
     d.post_norm = g("post_attention_layernorm.weight");
     w.layers.push_back(std::move(d));
   }
   const std::string vm = "vision_tower.vision_model.";
-  w.patch_w = t.at(vm + "embeddings.patch_embedding.weight");
-  w.class_embedding = t.at(vm + "embeddings.class_embedding");
-  w.position_embedding = t.at(vm + "embeddings.position_embedding.weight");
-  w.pre_ln_w = t.at(vm + "pre_layrnorm.weight");
-  w.pre_ln_b = t.at(vm + "pre_layrnorm.bias");
+  w.patch_w = t(vm + "embeddings.patch_embedding.weight");
+  w.class_embedding = t(vm + "embeddings.class_embedding");
+  w.position_embedding = t(vm + "embeddings.position_embedding.weight");
+  w.pre_ln_w = t(vm + "pre_layrnorm.weight");
+  w.pre_ln_b = t(vm + "pre_layrnorm.bias");
   for (int64_t l = 0; l < used; ++l) {
-    auto g = [&](const std::string& n) { return t.at(fmt::format("{}encoder.layers.{}.{}", vm, l, n)); };
+    auto g = [&](const std::string& n) { return t(fmt::format("{}encoder.layers.{}.{}", vm, l, n)); };
     ClipLayer x;
     x.ln1_w = g("layer_norm1.weight"), x.ln1_b = g("layer_norm1.bias");
     x.ln2_w = g("layer_norm2.weight"), x.ln2_b = g("layer_norm2.bias");
@@ -131,11 +135,11 @@ Weights load_weights(const std::string& dir, const Config& c, const at::TensorOp
     x.fc2_w = g("mlp.fc2.weight"), x.fc2_b = g("mlp.fc2.bias");
     w.clip_layers.push_back(std::move(x));
   }
-  w.proj1_w = t.at("multi_modal_projector.linear_1.weight");
-  w.proj2_w = t.at("multi_modal_projector.linear_2.weight");
+  w.proj1_w = t("multi_modal_projector.linear_1.weight");
+  w.proj2_w = t("multi_modal_projector.linear_2.weight");
   if (c.multimodal_projector_bias) {
-    w.proj1_b = t.at("multi_modal_projector.linear_1.bias");
-    w.proj2_b = t.at("multi_modal_projector.linear_2.bias");
+    w.proj1_b = t("multi_modal_projector.linear_1.bias");
+    w.proj2_b = t("multi_modal_projector.linear_2.bias");
   }
   return w;
 }

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/safetensors.h"
+#include "models/weight_reader.h"
 
 namespace kvb::qwen {
 
@@ -128,24 +129,7 @@ Weights load_weights(const std::string& dir, const Config& c, const at::TensorOp
               st.file_of(info.name), info.name);
   // Each weight is streamed from the file straight into its final buffer at the target dtype and
   // device, fused projections included, so loading never holds the files and the weights at once.
-  const std::map<std::string, std::string> in_file(names.begin(), names.end());
-  auto read = [&](std::initializer_list<std::string> parts) {
-    std::vector<int64_t> shape;
-    int64_t rows = 0;
-    for (const auto& p : parts) {
-      shape = st.info(in_file.at(p)).shape;
-      rows += shape[0];
-    }
-    shape[0] = rows;
-    at::Tensor out = at::empty(shape, opts);
-    int64_t at_row = 0;
-    for (const auto& p : parts) {
-      const int64_t n = st.info(in_file.at(p)).shape[0];
-      st.read_into(in_file.at(p), out.narrow(0, at_row, n));
-      at_row += n;
-    }
-    return out;
-  };
+  const WeightReader read(st, opts, std::map<std::string, std::string>(names.begin(), names.end()));
   Weights w;
   w.embed = read({"model.embed_tokens.weight"});
   w.lm_head = c.text.tie_word_embeddings ? w.embed : read({"lm_head.weight"});
