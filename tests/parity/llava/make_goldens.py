@@ -21,8 +21,8 @@ chat_template.json rendered with transformers' own Jinja setup, then LlavaProces
 (tokenize.mjs beside this file), the oracle kvbench's tokenizer is already checked against.
 Nothing here is compared with kvbench's output; the C++ test compares kvbench with these files.
 """
+
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -33,6 +33,9 @@ import numpy as np
 import PIL
 import torch
 from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from goldens_common import git_commit, sha256  # noqa: E402  (tests/parity)
 
 import transformers
 from transformers import CLIPImageProcessor, LlavaForConditionalGeneration, LlavaProcessor
@@ -87,27 +90,7 @@ def cases():
     }
 
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def git_commit():
-    try:
-        rev = subprocess.check_output(["git", "-C", HERE, "rev-parse", "HEAD"], text=True).strip()
-        dirty = subprocess.check_output(["git", "-C", HERE, "status", "--porcelain"], text=True).strip()
-        return rev + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-class QueryRecorder:
-    """Wraps HF's llama apply_rotary_pos_emb to keep each layer's post-RoPE queries of one forward."""
-
-    def __init__(self):
+def __init__(self):
         self.active, self.queries = False, []
         self.orig = hf_llama.apply_rotary_pos_emb
 
@@ -184,7 +167,7 @@ def main():
     files = sorted(f for f in os.listdir(args.model) if os.path.isfile(os.path.join(args.model, f)))
     meta = {
         "command": " ".join([os.path.basename(sys.executable)] + sys.argv),
-        "made_by": "tests/parity/llava/make_goldens.py at kvbench commit " + git_commit(),
+        "made_by": "tests/parity/llava/make_goldens.py at kvbench commit " + git_commit(args.out),
         "transformers": transformers.__version__, "transformers_tree": TF_TREE, "torch": torch.__version__,
         "python": platform.python_version(), "numpy": np.__version__, "pillow": PIL.__version__,
         "tokenizer": "transformers.js (@lenml/tokenizers, tokenize.mjs) on the checkpoint's tokenizer.json, as "

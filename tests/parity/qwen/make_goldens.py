@@ -15,18 +15,20 @@ prefill's last-position logits over the whole vocabulary, and the greedy continu
 margin at each step. Media are written as 24-bit BMP so that every kvbench build decodes the same pixels.
 Nothing here is compared with kvbench's output; the C++ test compares kvbench with these files.
 """
+
 import argparse
-import hashlib
 import json
 import os
 import platform
-import subprocess
 import sys
 
 import numpy as np
 import PIL
 import torch
 from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from goldens_common import git_commit, sha256  # noqa: E402  (tests/parity)
 
 import transformers
 from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration
@@ -61,26 +63,6 @@ def long_text():
     parts = [f"Note {i}: the {colours[i % 7]} {things[(i * 3) % 8]} stood {i + 2} steps from the {things[(i * 5 + 1) % 8]}."
              for i in range(48)]
     return " ".join(parts) + " Which note mentions the copper violin?"
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def git_commit():
-    here = os.path.dirname(os.path.abspath(__file__))
-    try:
-        rev = subprocess.check_output(["git", "-C", here, "rev-parse", "HEAD"], text=True).strip()
-        # The goldens being rewritten do not make the source dirty.
-        dirty = subprocess.check_output(["git", "-C", here, "status", "--porcelain", "--", ":(top)", ":(top,exclude)tests/parity/qwen/goldens"],
-                                        text=True).strip()
-        return rev + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def get_rope_index(model, **kw):
@@ -160,7 +142,7 @@ def main():
     files = sorted(f for f in os.listdir(args.checkpoint) if os.path.isfile(os.path.join(args.checkpoint, f)))
     meta = {
         "command": " ".join([os.path.basename(sys.executable)] + sys.argv),
-        "made_by": "tests/parity/qwen/make_goldens.py at kvbench commit " + git_commit(),
+        "made_by": "tests/parity/qwen/make_goldens.py at kvbench commit " + git_commit(out_dir),
         "transformers": transformers.__version__, "transformers_tree": TF_TREE, "torch": torch.__version__,
         "python": platform.python_version(), "numpy": np.__version__, "pillow": PIL.__version__,
         "tokenizer": "slow Qwen2Tokenizer (use_fast=False: the Rust tokenizers package is absent)",
