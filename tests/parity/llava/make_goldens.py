@@ -21,7 +21,6 @@ chat_template.json rendered with transformers' own Jinja setup, then LlavaProces
 (tokenize.mjs beside this file), the oracle kvbench's tokenizer is already checked against.
 Nothing here is compared with kvbench's output; the C++ test compares kvbench with these files.
 """
-
 import argparse
 import json
 import os
@@ -90,7 +89,10 @@ def cases():
     }
 
 
-def __init__(self):
+class QueryRecorder:
+    """Wraps HF's llama apply_rotary_pos_emb to keep each layer's post-RoPE queries of one forward."""
+
+    def __init__(self):
         self.active, self.queries = False, []
         self.orig = hf_llama.apply_rotary_pos_emb
 
