@@ -6,6 +6,8 @@
 # it only kvbench is measured and the JSON says why. Writes results/bench/load_and_hf.json.
 # Usage: load_and_hf.sh KVBENCH [THREADS]
 set -euo pipefail
+# Idle OpenMP workers sleep instead of spinning: on a shared machine spinning workers distort timings badly.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 KVB=$1
 THREADS=${2:-$(nproc)}
 OUT=results/bench/load_and_hf.json
