@@ -12,14 +12,21 @@
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace {
+
+// Model m and benchmark a (test_mean) at rho 0.5 and 0.2, with the given "methods" list.
+kvb::Experiment experiment(const std::string& methods) {
+  return kvb::parse_experiment(json::parse(R"({"rho": [0.5, 0.2], "models": [{"name": "m", "path": "/x"}],
+    "benchmarks": [{"name": "test_mean", "id": "a"}], "methods": )" + methods + "}"),
+                               "plot.json", {{"models", "/m"}, {"data", "/d"}, {"results", "/r"}});
+}
+
+}  // namespace
+
 TEST(Plot, ScoreVsRhoAndScatterPlots) {
   const fs::path dir = fs::temp_directory_path() / fmt::format("kvb_plot_{}", ::getpid());
   fs::remove_all(dir);
-  auto exp = kvb::parse_experiment(json::parse(R"({
-    "rho": [0.5, 0.2], "models": [{"name": "m", "path": "/x"}],
-    "benchmarks": [{"name": "test_mean", "id": "a"}],
-    "methods": [{"name": "full"}, {"name": "test_topk", "label": "TopK"}]})"),
-                                   "plot.json", {{"models", "/m"}, {"data", "/d"}, {"results", "/r"}});
+  auto exp = experiment(R"([{"name": "full"}, {"name": "test_topk", "label": "TopK"}])");
   // Full: 3/4 right; TopK at rho r: scores {1, 0, 0, 0} at 0.2 and {1, 1, 0, 0} at 0.5.
   auto source = [](const kvb::ModelSpec&, const kvb::Cell& c, const kvb::BenchmarkSpec&) {
     std::vector<json> out;
@@ -64,11 +71,7 @@ TEST(Plot, ScoreVsRhoAndScatterPlots) {
 TEST(Plot, ScoreVsGridParameter) {
   const fs::path dir = fs::temp_directory_path() / fmt::format("kvb_plot_grid_{}", ::getpid());
   fs::remove_all(dir);
-  auto exp = kvb::parse_experiment(json::parse(R"({
-    "rho": [0.5, 0.2], "models": [{"name": "m", "path": "/x"}],
-    "benchmarks": [{"name": "test_mean", "id": "a"}],
-    "methods": [{"name": "full"}, {"name": "test_topk", "label": "TopK", "grid": {"gamma": [0.1, 0.3]}}]})"),
-                                   "plot.json", {{"models", "/m"}, {"data", "/d"}, {"results", "/r"}});
+  auto exp = experiment(R"([{"name": "full"}, {"name": "test_topk", "label": "TopK", "grid": {"gamma": [0.1, 0.3]}}])");
   // Right answers out of 4: 1 + (gamma > 0.2) + (rho > 0.3); Full all 4.
   auto source = [](const kvb::ModelSpec&, const kvb::Cell& c, const kvb::BenchmarkSpec&) {
     std::vector<json> out;
