@@ -9,6 +9,7 @@
 #include "compress/frequency.h"
 #include "compress/selection.h"
 #include "compress/config_checks.h"
+#include "core/param_recorder.h"
 #include "core/config.h"
 #include "core/registry.h"
 
@@ -24,6 +25,7 @@ class FlashCache : public CompressionMethod {
     get_at_least(r, "protect_recent", recent_, 0);
     get_unit(r, "dba_min_ratio", min_ratio_);
     r.finish();
+    ParamRecorder::note_range("gamma", "(0, 1]");
     if (!(gamma_ > 0.0 && gamma_ <= 1.0))
       throw UsageError(fmt::format("method 'flashcache': gamma must be in (0, 1], got {}", gamma_));
   }

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "engine/engine.h"
 #include "eval/runner.h"
+#include "eval/table.h"
 
 namespace {
 struct RunArgs {
@@ -56,5 +57,13 @@ KVB_COMMAND(setup_run, "run", "Run an experiment config (models x benchmarks x m
       return;
     }
     kvb::run_experiment(exp, opt, [](const kvb::ModelSpec& m) { return kvb::load_model(m.path, m.load_options); });
+    std::cout << "results: " << (std::filesystem::path(exp.results_root) / exp.name).string() << "\n";
+    // One shard's table would pass for the experiment's; the merged one is `kvbench table`'s job.
+    if (opt.shard.count == 1)
+      std::cout << "\n" << kvb::render_tables(exp, kvb::result_store_source(exp), "md", "");
+    else
+      std::cout << "shard " << opt.shard.index + 1 << "/" << opt.shard.count
+                << " done; once all are, `kvbench table --experiment " << a->config
+                << (a->results.empty() ? "" : " --results " + a->results) << "` prints the tables\n";
   };
 }

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/json_parse.h"
+#include "core/param_recorder.h"
 #include "core/registry.h"
 
 namespace kvb {
@@ -26,14 +27,16 @@ void ConfigReader::type_error(const char* key, const char* expected, const json&
 }
 
 const json* ConfigReader::find(const char* key, const char* expected) {
-  (void)expected;
   accepted_.insert(key);
+  std::string type = expected;  // "a number" -> "number"
+  ParamRecorder::note(key, type.substr(type.find(' ') == std::string::npos ? 0 : type.find(' ') + 1));
   if (!j_.is_object()) return nullptr;
   auto it = j_.find(key);
   return it == j_.end() ? nullptr : &*it;
 }
 
 ConfigReader& ConfigReader::get(const char* key, bool& out) {
+  ParamRecorder::note_default(key, out);
   if (auto* v = find(key, "a boolean")) {
     if (!v->is_boolean()) type_error(key, "a boolean", *v);
     out = v->get<bool>();
@@ -42,6 +45,7 @@ ConfigReader& ConfigReader::get(const char* key, bool& out) {
 }
 
 ConfigReader& ConfigReader::get(const char* key, int64_t& out) {
+  ParamRecorder::note_default(key, out);
   if (auto* v = find(key, "an integer")) {
     if (!v->is_number_integer()) type_error(key, "an integer", *v);
     out = v->get<int64_t>();
@@ -57,6 +61,7 @@ ConfigReader& ConfigReader::get(const char* key, int& out) {
 }
 
 ConfigReader& ConfigReader::get(const char* key, double& out) {
+  ParamRecorder::note_default(key, out);
   if (auto* v = find(key, "a number")) {
     if (!v->is_number()) type_error(key, "a number", *v);
     out = v->get<double>();
@@ -65,6 +70,7 @@ ConfigReader& ConfigReader::get(const char* key, double& out) {
 }
 
 ConfigReader& ConfigReader::get(const char* key, std::string& out) {
+  ParamRecorder::note_default(key, out);
   if (auto* v = find(key, "a string")) {
     if (!v->is_string()) type_error(key, "a string", *v);
     out = v->get<std::string>();
@@ -92,25 +98,30 @@ static void read_list(const json* v, std::vector<T>& out, Pred ok, const char* k
 }
 
 ConfigReader& ConfigReader::get(const char* key, std::vector<double>& out) {
-  read_list(find(key, ""), out, [](const json& e) { return e.is_number(); }, key, "a list of numbers", *this);
+  ParamRecorder::note_default(key, out);
+  read_list(find(key, "a list of numbers"), out, [](const json& e) { return e.is_number(); }, key, "a list of numbers", *this);
   return *this;
 }
 ConfigReader& ConfigReader::get(const char* key, std::vector<int64_t>& out) {
-  read_list(find(key, ""), out, [](const json& e) { return e.is_number_integer(); }, key,
+  ParamRecorder::note_default(key, out);
+  read_list(find(key, "a list of integers"), out, [](const json& e) { return e.is_number_integer(); }, key,
             "a list of integers", *this);
   return *this;
 }
 ConfigReader& ConfigReader::get(const char* key, std::vector<std::string>& out) {
-  read_list(find(key, ""), out, [](const json& e) { return e.is_string(); }, key, "a list of strings", *this);
+  ParamRecorder::note_default(key, out);
+  read_list(find(key, "a list of strings"), out, [](const json& e) { return e.is_string(); }, key, "a list of strings", *this);
   return *this;
 }
 ConfigReader& ConfigReader::get(const char* key, json& out) {
-  if (auto* v = find(key, "")) out = *v;
+  ParamRecorder::note_default(key, out);
+  if (auto* v = find(key, "any JSON")) out = *v;
   return *this;
 }
 
 ConfigReader& ConfigReader::get_choice(const char* key, std::string& out, const std::vector<std::string>& choices) {
   get(key, out);
+  ParamRecorder::note_choices(key, choices);
   for (const auto& c : choices)
     if (c == out) return *this;
   throw UsageError(fmt::format("{}: key '{}' is '{}', accepted values: {}", component_, key, out, join_names(choices)));

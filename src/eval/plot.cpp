@@ -4,7 +4,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
+#include <set>
 #include <spdlog/spdlog.h>
 
 #include "core/error.h"
@@ -29,8 +31,16 @@ std::string quote(const std::string& s) {  // a gnuplot string literal
 
 // One .dat with a block per series (blank-line separated, indexed by `index` in gnuplot) and a
 // .gp script; returns the PNG path.
+// Colour-blind-safe (Okabe-Ito, then Tol) colours and one gnuplot point type each: series stay
+// distinguishable when printed in grey. Beyond ten series the pairs repeat.
+constexpr const char* kColours[] = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442",
+                                    "#0072B2", "#D55E00", "#CC79A7", "#882255", "#44AA99"};
+constexpr int kPointTypes[] = {7, 5, 9, 11, 13, 1, 2, 3, 4, 6};
+
+// `xtics` non-empty: ticks exactly there (the swept values) instead of gnuplot's own.
 std::string emit(const fs::path& dir, const std::string& stem, const std::string& title, const std::string& xlabel,
-                 const std::string& ylabel, const std::vector<Series>& series, bool lines, bool logx) {
+                 const std::string& ylabel, const std::vector<Series>& series, bool lines, bool logx,
+                 const std::vector<double>& xtics = {}) {
   const fs::path dat = dir / (stem + ".dat"), gp = dir / (stem + ".gp"), png = dir / (stem + ".png");
   std::ofstream d(dat);
   for (size_t i = 0; i < series.size(); ++i) {
@@ -43,13 +53,16 @@ std::string emit(const fs::path& dir, const std::string& stem, const std::string
   g << "set terminal png size 900,600 noenhanced\nset output " << quote(png.string()) << "\n";
   g << "set title " << quote(title) << "\nset xlabel " << quote(xlabel) << "\nset ylabel " << quote(ylabel) << "\n";
   g << "set key outside right\nset grid\n" << (logx ? "set logscale x\n" : "");
+  for (size_t i = 0; i < xtics.size(); ++i) g << (i ? ", " : "set xtics (") << fmt::format("{:g}", xtics[i]);
+  if (!xtics.empty()) g << ")\n";
   if (series.empty()) {
     g << "set label 1 \"no records\" at graph 0.5, graph 0.5 center\nplot [0:1][0:1] NaN notitle\n";
   } else {
     g << "plot ";
     for (size_t i = 0; i < series.size(); ++i)
       g << (i ? ", \\\n     " : "") << quote(dat.string()) << " index " << i << " using 1:2 with "
-        << (lines ? "linespoints" : "points") << " title " << quote(series[i].title);
+        << (lines ? "linespoints" : "points") << " linecolor rgb " << quote(kColours[i % std::size(kColours)])
+        << " pointtype " << kPointTypes[i % std::size(kPointTypes)] << " title " << quote(series[i].title);
     g << "\n";
   }
   return png.string();
@@ -71,6 +84,8 @@ std::vector<std::string> write_plots(const Experiment& exp, const RecordSource& 
   const ModelSpec& model = exp.models.front();
   std::vector<double> rhos;
   for (const auto& c : exp.cells) rhos.push_back(c.rho);
+  std::sort(rhos.begin(), rhos.end());
+  rhos.erase(std::unique(rhos.begin(), rhos.end()), rhos.end());
   // One line per method row over ρ; Full (the reference) as a flat line when it has the metric.
   auto versus_rho = [&](const BenchmarkSpec& b, const std::string& metric, const std::string& stem,
                         const std::string& ylabel) {
@@ -96,7 +111,32 @@ std::vector<std::string> write_plots(const Experiment& exp, const RecordSource& 
     }
     pngs.push_back(emit(out_dir, stem + "_" + path_component(b.id),
                         fmt::format("{}: {} vs retention ratio ({})", b.id, ylabel, model.name), "retention ratio ρ",
-                        ylabel, series, true, true));
+                        ylabel, series, true, true, rhos));
+  };
+  // A method swept over a numeric grid key (e.g. FlashCache's gamma): score vs that key, one
+  // line per ρ, so the parameter's effect is read directly.
+  auto versus_param = [&](const BenchmarkSpec& b, const std::string& method, const std::string& key) {
+    std::map<double, Series> by_rho;
+    std::vector<double> values;
+    for (const auto& c : exp.cells) {
+      if (c.method != method || !c.grid_point.contains(key) || !c.grid_point[key].is_number()) continue;
+      const CellValue v = evaluate_cell(exp, source, model, c, b.id, "overall", "score");
+      const double x = c.grid_point[key].get<double>();
+      values.push_back(x);
+      if (!v.has) continue;
+      by_rho[c.rho].title = fmt::format("{} ρ={:g}", c.label, c.rho);
+      by_rho[c.rho].points.push_back({x, v.value});
+    }
+    std::vector<Series> series;
+    for (auto& [rho, s] : by_rho) {
+      std::sort(s.points.begin(), s.points.end());
+      series.push_back(std::move(s));
+    }
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    pngs.push_back(emit(out_dir, fmt::format("score_vs_{}_{}_{}", path_component(key), path_component(method), path_component(b.id)),
+                        fmt::format("{}: score vs {} ({}, {})", b.id, key, method, model.name), key, "score", series,
+                        true, false, values));
   };
   for (const auto& b : exp.benchmarks) {
     versus_rho(b, "score", "score_vs_rho", "score");
@@ -105,6 +145,11 @@ std::vector<std::string> write_plots(const Experiment& exp, const RecordSource& 
       versus_rho(b, "agree_full", "agree_full_vs_rho", "same answer as Full (fraction)");
       versus_rho(b, "kl_full", "kl_full_vs_rho", "first-step KL(Full || method)");
     }
+    std::set<std::pair<std::string, std::string>> swept;  // (method, numeric grid key)
+    for (const auto& c : exp.cells)
+      for (const auto& [key, v] : c.grid_point.items())
+        if (v.is_number()) swept.insert({c.method, key});
+    for (const auto& [method, key] : swept) versus_param(b, method, key);
   }
   // Per-sample scatter plots over every cell and benchmark, one series per method row.
   auto scatter = [&](const std::string& stem, const std::string& title, const char* xkey, const char* ykey,

@@ -5,6 +5,9 @@
 //                                    with Full's answer and first-step KL, when there is a Full cell
 //   compress_ms_vs_tokens.png        compression ms vs prompt tokens, one point set per method
 //   decode_ms_vs_kept_kv.png         median decode ms/token vs kept KV tokens, per method
+//   score_vs_<key>_<method>_<benchmark>.png   score vs a numeric grid key a method sweeps (e.g.
+//                                    gamma), one line per ρ
+// Each series has its own colour and marker; ρ and grid-key axes are ticked at the swept values.
 #include <string>
 #include <vector>
 

@@ -15,10 +15,18 @@
 #include "eval/benchmark.h"
 #include "eval/record_identity.h"
 #include "eval/result_store.h"
+#include "eval/show.h"
 
 namespace kvb {
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+const std::vector<std::string>& table_metrics() {
+  static const std::vector<std::string> all = {
+      "score", "failed", "rho", "prompt_tokens", "media_tokens", "kept_tokens", "kv_bytes_before", "kv_bytes_after",
+      "vision_ms", "prefill_ms", "compress_ms", "decode_ms_median", "decode_steps", "agree_full", "kl_full"};
+  return all;
+}
 
 double kl_divergence(const std::vector<float>& logp, const std::vector<float>& logq) {
   if (logp.empty() || logp.size() != logq.size()) return NAN;
@@ -78,7 +86,7 @@ json record_base(const Sample& s, const Experiment& exp, const ModelSpec& m, con
   // meta and choices make each record self-contained for `kvbench score` and the tables.
   return {{"id", s.id}, {"group", s.group}, {"meta", s.meta}, {"choices", s.choices}, {"model", m.name}, {"benchmark", b.id}, {"method", c.cell->method},
           {"cell", c.cell->dir}, {"rho", c.cell->rho}, {"params", c.method->params()}, {"experiment", exp.name},
-          {"identity", c.identity}};
+          {"identity", c.identity}, {"prompt", prompt_text(s.messages)}};
 }
 
 json make_record(const Sample& s, const SampleScore& sc, const Outcome& o, const Experiment& exp, const ModelSpec& m,

@@ -8,8 +8,11 @@
 //   agree_full kl_full (when the experiment has a Full cell; KL(Full || cell) of the first token)
 //   model benchmark method cell rho params (resolved) experiment
 //   identity (record_identity.h: a rerun under other settings is refused, never skipped)
+//   prompt (the messages as text, media as placeholders: eval/show.h)
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "eval/sweep.h"
 
@@ -30,6 +33,10 @@ struct RunSummary {
 using ModelLoader = std::function<std::unique_ptr<Model>(const ModelSpec&)>;
 
 RunSummary run_experiment(const Experiment& exp, const RunOptions& options, const ModelLoader& load);
+
+// What a table column's "metric" may name: "score" and every numeric or boolean record field
+// listed above, so a typo in a config is caught before a run instead of showing as dashes.
+const std::vector<std::string>& table_metrics();
 
 // KL(P || Q) of two log-probability vectors (natural log); NaN when sizes differ or are empty.
 double kl_divergence(const std::vector<float>& logp, const std::vector<float>& logq);

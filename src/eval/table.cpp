@@ -1,5 +1,7 @@
 #include "eval/table.h"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -12,6 +14,7 @@
 #include "core/registry.h"
 #include "eval/benchmark.h"
 #include "eval/result_store.h"
+#include "eval/runner.h"
 
 namespace kvb {
 namespace {
@@ -54,6 +57,10 @@ TableSpec parse_spec(const json& spec, const Experiment& exp, const std::string&
     cr.get("scale", c.scale).get_choice("better", c.better, {"higher", "lower"}).get("digits", c.digits);
     cr.finish();
     exp.benchmark(c.benchmark.empty() ? "(missing)" : c.benchmark);  // throws naming the id
+    // A typo would otherwise render a column of dashes, indistinguishable from missing results.
+    const auto& known = table_metrics();
+    if (std::find(known.begin(), known.end(), c.metric) == known.end())
+      throw UsageError(fmt::format("{}.metric: unknown metric '{}'; known: {}", cw, c.metric, fmt::join(known, ", ")));
     if (c.label.empty())
       c.label = (c.group == "overall" ? c.benchmark : c.group) + (c.metric == "score" ? "" : " " + c.metric);
     t.columns.push_back(std::move(c));

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/config.h"
+#include "e2e/scratch_dir.h"
 #include "engine/hf_messages.h"
 #include "unit/error_text.h"
 
@@ -22,12 +23,7 @@ using nlohmann::json;
 namespace {
 
 const fs::path& scratch() {
-  struct Scratch {
-    fs::path path = fs::temp_directory_path() / ("kvb_e2e_messages_" + std::to_string(::getpid()));
-    Scratch() { fs::remove_all(path), fs::create_directories(path); }
-    ~Scratch() { std::error_code ec; fs::remove_all(path, ec); }
-  };
-  static const Scratch s;
+  static const kvb::test::ScratchDir s("kvb_e2e_messages_");
   return s.path;
 }
 

@@ -15,19 +15,15 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "e2e/scratch_dir.h"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-// A scratch folder for this test process, removed at exit.
 const fs::path& scratch() {
-  struct Scratch {
-    fs::path path = fs::temp_directory_path() / ("kvb_e2e_run_" + std::to_string(::getpid()));
-    Scratch() { fs::remove_all(path), fs::create_directories(path); }
-    ~Scratch() { std::error_code ec; fs::remove_all(path, ec); }
-  };
-  static const Scratch s;
+  static const kvb::test::ScratchDir s("kvb_e2e_run_");
   return s.path;
 }
 
@@ -140,6 +136,39 @@ TEST(CliRunTiny, KilledSweepResumesToTheUninterruptedTable) {
   const std::string t = table(clean);
   EXPECT_NE(t.find("| Full |"), std::string::npos) << t;
   EXPECT_EQ(table(killed), t);
+}
+
+// The run ends with where its results are and the tables `kvbench table` prints from them.
+TEST(CliRunTiny, RunEndsWithTheResultsPathAndTable) {
+  const fs::path& clean = uninterrupted();
+  int code = 0;
+  std::string out = sh(run_args(clean), &code);  // everything recorded: nothing reruns
+  ASSERT_EQ(code, 0) << out;
+  const std::string t = table(clean);
+  EXPECT_NE(t.find("| Full |"), std::string::npos) << t;
+  EXPECT_NE(out.find("results: " + (clean / "e2e").string() + "\n\n" + t), std::string::npos) << out;
+  out = sh(run_args(clean) + " --shard 2/3", &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(out.find("| Full |"), std::string::npos) << out;  // one shard's table would mislead
+  EXPECT_NE(out.find("shard 2/3 done"), std::string::npos) << out;
+}
+
+TEST(CliRunTiny, ShowPrintsOneSampleOfACellNextToFull) {
+  const fs::path& clean = uninterrupted();
+  std::ifstream in(clean / "e2e/tiny/snapkv-rho0.3/needle.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const json rec = json::parse(line);
+  int code = 0;
+  const std::string out = sh("show --experiment " + config().string() + " --results " + clean.string() +
+                                 " --cell snapkv-rho0.3 --id " + rec["id"].get<std::string>(), &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("```\n[user] "), std::string::npos) << out;  // the recorded prompt
+  EXPECT_NE(out.find("| | full | snapkv-rho0.3 |"), std::string::npos) << out;
+  EXPECT_NE(out.find("| prefill_ms | "), std::string::npos) << out;
+  EXPECT_EQ(sh("show --experiment " + config().string() + " --results " + clean.string() + " --cell snapkv --id x", &code)
+                .find("kvbench: error: "), 0u);
+  EXPECT_EQ(code, 2);
 }
 
 TEST(CliRunTiny, ShardUnionEqualsUnshardedRun) {

@@ -142,6 +142,12 @@ TEST_F(RunnerTest, RecordsEveryCellAndSkipsOnRerun) {
   EXPECT_NEAR(r["kl_full"].get<double>(), kl, 1e-6);
   EXPECT_EQ(kvb::read_records(p.file())[3]["agree_full"], false);
   EXPECT_TRUE(fs::exists(dir_ / "fake/run.json"));
+  // Every number a record carries is a metric a table column may name, and nothing else is.
+  std::set<std::string> numeric;
+  for (const auto& [k, v] : r.items())
+    if (v.is_number() || v.is_boolean()) numeric.insert(k);
+  const auto& known = kvb::table_metrics();
+  EXPECT_EQ(numeric, std::set<std::string>(known.begin(), known.end()));
 
   s = kvb::run_experiment(exp, {}, loader());
   EXPECT_EQ(s.ran, 0);

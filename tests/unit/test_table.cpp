@@ -132,6 +132,23 @@ TEST(Table, CsvAndJsonCarryTheSameNumbers) {
   EXPECT_THROW(kvb::render_tables(exp, fixed_records, "html"), kvb::UsageError);
 }
 
+// A typo in a metric would otherwise show as a column of dashes, like results not yet run.
+TEST(Table, UnknownMetricIsAnErrorNamingTableAndColumn) {
+  json cfg = json::parse(R"({"name": "t", "models": [{"name": "m", "path": "/nowhere"}],
+    "benchmarks": [{"name": "test_mean", "id": "a"}], "methods": [{"name": "full"}],
+    "tables": [{"columns": [{"benchmark": "a"}, {"benchmark": "a", "metric": "kl_ful"}]}]})");
+  try {
+    kvb::parse_experiment(cfg, "t.json", kVars);
+    ADD_FAILURE() << "no error";
+  } catch (const kvb::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("t.json: tables[0].columns[1].metric: unknown metric 'kl_ful'; known: score,"),
+              std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("kl_full"), std::string::npos) << e.what();
+  }
+  cfg["tables"][0]["columns"][1]["metric"] = "kl_full";
+  EXPECT_NO_THROW(kvb::parse_experiment(cfg, "t.json", kVars));
+}
+
 TEST(Table, StudentTQuantiles) {
   // Standard table values of t_{0.975, df}.
   EXPECT_DOUBLE_EQ(kvb::t_quantile_975(1), 12.706);
