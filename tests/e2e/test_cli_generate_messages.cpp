@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "e2e/scratch_dir.h"
+#include "e2e/scratch_dir.h"
 #include "engine/hf_messages.h"
 #include "unit/error_text.h"
 

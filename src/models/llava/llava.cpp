@@ -130,22 +130,10 @@ class LlavaBackbone : public Backbone {
   }
   void project_qkv(int64_t layer, const at::Tensor& hidden, const at::Tensor& rope, at::Tensor& q, at::Tensor& k,
                    at::Tensor& v) const override {
-    const auto& L = w_.layers[layer];
-    const int64_t n = hidden.size(0), D = cfg_.text.head_dim, hq = cfg_.text.num_attention_heads,
-                  hkv = cfg_.text.num_key_value_heads;
-    const at::Tensor qkv = at::linear(rms_norm(hidden, L.input_norm, cfg_.text.rms_norm_eps), L.qkv_w);
-    const at::Tensor cos = rope[0].unsqueeze(0), sin = rope[1].unsqueeze(0);
-    auto heads = [&](int64_t from, int64_t count) {
-      return qkv.narrow(1, from * D, count * D).view({n, count, D}).transpose(0, 1);
-    };
-    q = apply_rotary(heads(0, hq), cos, sin).contiguous();
-    k = apply_rotary(heads(hq, hkv), cos, sin).contiguous();
-    v = heads(hq + hkv, hkv).contiguous();
+    decoder_project_qkv(w_.layers[layer], decoder_shape(), hidden, rope, q, k, v);
   }
   at::Tensor finish_layer(int64_t layer, const at::Tensor& hidden, const at::Tensor& attn) const override {
-    const auto& L = w_.layers[layer];
-    const at::Tensor h = hidden + at::linear(attn, L.o_w);
-    return h + at::linear(silu_gate(at::linear(rms_norm(h, L.post_norm, cfg_.text.rms_norm_eps), L.gate_up_w)), L.down_w);
+    return decoder_finish(w_.layers[layer], decoder_shape(), hidden, attn);
   }
   at::Tensor final_norm(const at::Tensor& hidden) const override {
     return rms_norm(hidden, w_.final_norm, cfg_.text.rms_norm_eps);
@@ -153,6 +141,10 @@ class LlavaBackbone : public Backbone {
   at::Tensor lm_head(const at::Tensor& normed) const override { return at::linear(normed, w_.lm_head).to(at::kFloat); }
 
  private:
+  DecoderShape decoder_shape() const {
+    return {cfg_.text.num_attention_heads, cfg_.text.num_key_value_heads, cfg_.text.head_dim, cfg_.text.rms_norm_eps};
+  }
+
   at::TensorOptions opts_;
   Tokenizer tok_;
   Config cfg_;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "models/decoder_layer.h"
+
 #include "models/llava/config.h"
 
 namespace kvb::llava {
@@ -25,12 +27,6 @@ std::vector<TensorSpec> tensor_specs(const Config& c);
 // The name transformers >= 4.52 saves for a published name (model.language_model.*, lm_head.*,
 // model.vision_tower.*, model.multi_modal_projector.*).
 std::string new_style_name(const std::string& published);
-
-struct DecoderLayer {
-  at::Tensor qkv_w;  // q, k, v rows stacked: [(Hq + 2 Hkv) D, H]
-  at::Tensor o_w, gate_up_w, down_w;  // gate and up stacked: [2 I, H]
-  at::Tensor input_norm, post_norm;
-};
 
 struct ClipLayer {
   at::Tensor ln1_w, ln1_b, ln2_w, ln2_b;

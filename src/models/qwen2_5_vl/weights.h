@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "models/decoder_layer.h"
+
 #include "models/qwen2_5_vl/config.h"
 
 namespace kvb::qwen {
@@ -19,12 +21,6 @@ struct TensorSpec {
 
 // Every tensor of the checkpoint, in a fixed order (lm_head only when untied).
 std::vector<TensorSpec> tensor_specs(const Config& c);
-
-struct DecoderLayer {
-  at::Tensor qkv_w, qkv_b;  // q, k, v rows stacked: [(Hq + 2 Hkv) D, H]
-  at::Tensor o_w, gate_up_w, down_w;  // gate and up stacked: [2 I, H]
-  at::Tensor input_norm, post_norm;
-};
 
 struct VisionBlock {
   at::Tensor norm1, norm2, qkv_w, qkv_b, proj_w, proj_b;
