@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <new>
 #include <thread>
 
 #include "cli/command.h"
@@ -60,6 +61,10 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const c10::Error& e) {  // torch errors: the message, not torch's stack dump
     std::cerr << "kvbench: error: " << e.what_without_backtrace() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {  // "std::bad_alloc" alone does not tell a user what happened
+    std::cerr << "kvbench: error: out of memory: an input asks for more memory than this machine has"
+                 " (check sizes in the files named above, --limit, or the model's dtype)\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "kvbench: error: " << e.what() << "\n";
