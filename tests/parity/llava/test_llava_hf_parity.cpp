@@ -17,8 +17,7 @@
 #include "core/safetensors.h"
 #include "engine/engine.h"
 #include "models/model.h"
-#include "parity/qwen/sha256.h"
-#include "parity/tensor_compare.h"
+#include "parity/family_goldens.h"
 #include "vision/clip_processor.h"
 #include "vision/image.h"
 
@@ -27,60 +26,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kGoldens = std::string(KVB_TEST_DATA) + "/parity/llava/goldens";
-constexpr int64_t kPrefillChunk = 257;  // the long text (> 600 tokens) crosses three chunk boundaries
+// The long text (> 600 tokens) crosses prefill chunk boundaries.
+constexpr int64_t kPrefillChunk = 257;
 
-const nlohmann::json& manifest() {
-  static const nlohmann::json j = read_json_file(kGoldens + "/goldens.json");
-  return j;
+test::FamilyGoldens& g() {
+  static test::FamilyGoldens goldens("llava", "llava", kPrefillChunk);
+  return goldens;
 }
-
-const SafeTensors& goldens() {
-  static const SafeTensors st = SafeTensors::open(kGoldens + "/goldens.safetensors");
-  return st;
-}
-
-at::Tensor golden(const std::string& name) {
-  const auto& st = goldens();
-  return st.get(name, scalar_type_of(st.info(name).dtype));
-}
-
-fs::path tiny_path() { return fs::temp_directory_path() / ("kvb_llava_hf_parity_" + std::to_string(::getpid())); }
-
-// The checkpoint the goldens were made from, rebuilt by the maker and checked file by file, so a
-// change to make-tiny-model cannot silently invalidate the goldens.
-const std::string& tiny_dir() {
-  static const std::string dir = [] {
-    const fs::path d = tiny_path();
-    const auto& ck = manifest().at("checkpoint");
-    Registry<ModelFamily>::instance()
-        .create("llava", nlohmann::json::object())
-        ->make_tiny(d.string(), ck.at("seed").get<uint64_t>(), nlohmann::json::object());
-    for (const auto& [file, sha] : ck.at("sha256").items()) {
-      const std::string got = test::sha256_file((d / file).string());
-      if (got != sha.get<std::string>())
-        ADD_FAILURE() << "make-tiny-model --family llava --seed " << ck.at("seed")
-                      << " no longer writes the checkpoint the HF goldens were made from: " << file << " has sha256 "
-                      << got << ", the goldens expect " << sha << ". Regenerate them: bash tests/parity/llava/make_goldens.sh";
-    }
-    return d.string();
-  }();
-  return dir;
-}
-
-struct RemoveTinyDir {
-  ~RemoveTinyDir() {
-    std::error_code ec;
-    fs::remove_all(tiny_path(), ec);
-  }
-} remove_tiny_dir;
-
-Model& model(const std::string& dtype) {
-  static std::map<std::string, std::unique_ptr<Model>> models;
-  auto& m = models[dtype];
-  if (!m) m = load_model(tiny_dir(), {{"dtype", dtype}, {"prefill_chunk", kPrefillChunk}});
-  return *m;
-}
+const std::string& goldens_dir() { return g().dir(); }
+const nlohmann::json& manifest() { return g().manifest(); }
+at::Tensor golden(const std::string& name) { return g().tensor(name); }
+const std::string& tiny_dir() { return g().tiny_dir(); }
+Model& model(const std::string& dtype) { return g().model(dtype); }
 
 std::vector<Message> messages_of(const nlohmann::json& messages) {
   std::vector<Message> out;
@@ -88,7 +45,7 @@ std::vector<Message> messages_of(const nlohmann::json& messages) {
     Message m{jm.at("role").get<std::string>(), {}};
     for (const auto& c : jm.at("content")) {
       if (c.at("type") == "text") m.content.push_back(text_segment(c.at("text").get<std::string>()));
-      else m.content.push_back(image_segment(MediaRef{kGoldens + "/" + c.at("file").get<std::string>(), {}, {}, 0, 0}));
+      else m.content.push_back(image_segment(MediaRef{goldens_dir() + "/" + c.at("file").get<std::string>(), {}, {}, 0, 0}));
     }
     out.push_back(std::move(m));
   }
@@ -99,7 +56,7 @@ std::vector<std::string> image_files(const nlohmann::json& messages) {
   std::vector<std::string> out;
   for (const auto& m : messages)
     for (const auto& c : m.at("content"))
-      if (c.at("type") == "image") out.push_back(kGoldens + "/" + c.at("file").get<std::string>());
+      if (c.at("type") == "image") out.push_back(goldens_dir() + "/" + c.at("file").get<std::string>());
   return out;
 }
 
@@ -112,13 +69,6 @@ std::vector<Case> all_cases() {
   for (const char* name : {"text", "one_image", "two_images", "long_text"})
     for (const char* dtype : {"float32", "bfloat16"}) out.push_back({name, dtype});
   return out;
-}
-
-// float32: 1e-4 absolute. bfloat16: both sides round every activation to 8 significant bits, so a
-// few units in the last place of the tensor's largest value are rounding order, not bugs.
-double tolerance(const std::string& dtype, const at::Tensor& want, double bf16_ulps) {
-  if (dtype == "float32") return 1e-4;
-  return bf16_ulps * test::bf16_ulp(want.abs().max().item<double>());
 }
 
 class LlavaHfParity : public ::testing::TestWithParam<Case> {};
@@ -153,12 +103,12 @@ TEST_P(LlavaHfParity, KeysValuesQueriesLogits) {
     for (const auto& [what, got] : {std::pair{"keys", lk.keys}, std::pair{"values", lk.values},
                                     std::pair{"queries", lk.window_queries}}) {
       const at::Tensor want = golden(key + what + "." + l);
-      test::expect_close(got, want, tolerance(c.dtype, want, 4.0), key + what + " layer " + l,
+      test::expect_close(got, want, test::parity_tolerance(c.dtype, want, 4.0), key + what + " layer " + l,
                          {"head", "position", "dim"});
     }
   }
   const at::Tensor want = golden(key + "last_logits");
-  test::expect_close(cap.last_logits, want, tolerance(c.dtype, want, 4.0), key + "last_logits", {"vocab id"});
+  test::expect_close(cap.last_logits, want, test::parity_tolerance(c.dtype, want, 4.0), key + "last_logits", {"vocab id"});
 }
 
 // Greedy ids must equal HF's generate(). A step may differ only where HF disagrees with itself: its

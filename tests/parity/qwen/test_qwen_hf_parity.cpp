@@ -14,8 +14,7 @@
 #include "core/safetensors.h"
 #include "engine/engine.h"
 #include "models/model.h"
-#include "parity/qwen/sha256.h"
-#include "parity/tensor_compare.h"
+#include "parity/family_goldens.h"
 #include "vision/image.h"
 #include "vision/qwen_processor.h"
 #include "vision/video.h"
@@ -25,58 +24,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kGoldens = std::string(KVB_TEST_DATA) + "/parity/qwen/goldens";
-constexpr int64_t kPrefillChunk = 257;  // the long text (> 600 tokens) crosses two chunk boundaries
+// The long text (> 600 tokens) crosses prefill chunk boundaries.
+constexpr int64_t kPrefillChunk = 257;
 
-const nlohmann::json& manifest() {
-  static const nlohmann::json j = read_json_file(kGoldens + "/goldens.json");
-  return j;
+test::FamilyGoldens& g() {
+  static test::FamilyGoldens goldens("qwen2_5_vl", "qwen", kPrefillChunk);
+  return goldens;
 }
-
-const SafeTensors& goldens() {
-  static const SafeTensors st = SafeTensors::open(kGoldens + "/goldens.safetensors");
-  return st;
-}
-
-at::Tensor golden(const std::string& name) {
-  const auto& st = goldens();
-  return st.get(name, scalar_type_of(st.info(name).dtype));
-}
-
-// The checkpoint the goldens were made from, rebuilt by the maker and checked file by file, so a
-// change to make-tiny-model cannot silently invalidate the goldens.
-const std::string& tiny_dir() {
-  static const std::string dir = [] {
-    const auto d = fs::temp_directory_path() / ("kvb_qwen_hf_parity_" + std::to_string(::getpid()));
-    const auto& ck = manifest().at("checkpoint");
-    Registry<ModelFamily>::instance()
-        .create("qwen2_5_vl", nlohmann::json::object())
-        ->make_tiny(d.string(), ck.at("seed").get<uint64_t>(), nlohmann::json::object());
-    for (const auto& [file, sha] : ck.at("sha256").items()) {
-      const std::string got = test::sha256_file((d / file).string());
-      if (got != sha.get<std::string>())
-        ADD_FAILURE() << "make-tiny-model --seed " << ck.at("seed") << " no longer writes the checkpoint the HF goldens "
-                      << "were made from: " << file << " has sha256 " << got << ", the goldens expect " << sha
-                      << ". Regenerate them: bash tests/parity/qwen/make_goldens.sh";
-    }
-    return d.string();
-  }();
-  return dir;
-}
-
-struct RemoveTinyDir {
-  ~RemoveTinyDir() {
-    std::error_code ec;
-    fs::remove_all(fs::temp_directory_path() / ("kvb_qwen_hf_parity_" + std::to_string(::getpid())), ec);
-  }
-} remove_tiny_dir;
-
-Model& model(const std::string& dtype) {
-  static std::map<std::string, std::unique_ptr<Model>> models;
-  auto& m = models[dtype];
-  if (!m) m = load_model(tiny_dir(), {{"dtype", dtype}, {"prefill_chunk", kPrefillChunk}});
-  return *m;
-}
+const std::string& goldens_dir() { return g().dir(); }
+const nlohmann::json& manifest() { return g().manifest(); }
+at::Tensor golden(const std::string& name) { return g().tensor(name); }
+const std::string& tiny_dir() { return g().tiny_dir(); }
+Model& model(const std::string& dtype) { return g().model(dtype); }
 
 std::vector<Message> messages_of(const nlohmann::json& content) {
   Message m{"user", {}};
@@ -85,9 +44,9 @@ std::vector<Message> messages_of(const nlohmann::json& content) {
     if (type == "text") {
       m.content.push_back(text_segment(c.at("text")));
     } else if (type == "image") {
-      m.content.push_back(image_segment(MediaRef{kGoldens + "/" + c.at("file").get<std::string>(), {}, {}, 0, 0}));
+      m.content.push_back(image_segment(MediaRef{goldens_dir() + "/" + c.at("file").get<std::string>(), {}, {}, 0, 0}));
     } else {
-      MediaRef v{kGoldens + "/" + c.at("folder").get<std::string>(), {}, {}, 0, c.at("fps").get<double>()};
+      MediaRef v{goldens_dir() + "/" + c.at("folder").get<std::string>(), {}, {}, 0, c.at("fps").get<double>()};
       m.content.push_back(video_segment(v));
     }
   }
@@ -103,14 +62,6 @@ std::vector<Case> all_cases() {
   for (const char* name : {"text", "one_image", "two_images", "video", "long_text"})
     for (const char* dtype : {"float32", "bfloat16"}) out.push_back({name, dtype});
   return out;
-}
-
-// Tolerances. float32: the 1e-4 absolute. bfloat16: both sides round every activation to
-// 8 mantissa bits, so differences of a few units in the last place of the largest value are
-// rounding order, not bugs; stated relative to that scale.
-double tolerance(const std::string& dtype, const at::Tensor& want, double bf16_ulps) {
-  if (dtype == "float32") return 1e-4;
-  return bf16_ulps * test::bf16_ulp(want.abs().max().item<double>());
 }
 
 class QwenHfParity : public ::testing::TestWithParam<Case> {};
@@ -132,11 +83,11 @@ TEST_P(QwenHfParity, IdsPositionsAndPixels) {
                                                    "preprocessor_config.json");
   std::vector<VisionInput> inputs;
   for (const auto& seg : meta.at("content")) {
-    if (seg.at("type") == "image") inputs.push_back(preprocess_image(decode_image_file(kGoldens + "/" + seg.at("file").get<std::string>()), proc));
+    if (seg.at("type") == "image") inputs.push_back(preprocess_image(decode_image_file(goldens_dir() + "/" + seg.at("file").get<std::string>()), proc));
     if (seg.at("type") == "video") {
       VideoSamplingConfig vc;
       vc.fps = seg.at("fps");
-      inputs.push_back(preprocess_video(sample_frame_folder(kGoldens + "/" + seg.at("folder").get<std::string>(), vc), proc));
+      inputs.push_back(preprocess_video(sample_frame_folder(goldens_dir() + "/" + seg.at("folder").get<std::string>(), vc), proc));
     }
   }
   if (inputs.empty()) return;
@@ -163,12 +114,12 @@ TEST_P(QwenHfParity, KeysValuesQueriesLogits) {
     for (const auto& [what, got, ulps] : {std::tuple{"keys", lk.keys, 4.0}, std::tuple{"values", lk.values, 4.0},
                                          std::tuple{"queries", lk.window_queries, 4.0}}) {
       const at::Tensor want = golden(key + what + "." + l);
-      test::expect_close(got, want, tolerance(c.dtype, want, ulps), key + what + " layer " + l,
+      test::expect_close(got, want, test::parity_tolerance(c.dtype, want, ulps), key + what + " layer " + l,
                          {"head", "position", "dim"});
     }
   }
   const at::Tensor want = golden(key + "last_logits");
-  test::expect_close(cap.last_logits, want, tolerance(c.dtype, want, 4.0), key + "last_logits", {"vocab id"});
+  test::expect_close(cap.last_logits, want, test::parity_tolerance(c.dtype, want, 4.0), key + "last_logits", {"vocab id"});
 }
 
 // Greedy ids must equal HF's; in bfloat16 with media a step may differ only where HF's own top-2
