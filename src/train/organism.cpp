@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/optim/adamw.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -254,11 +255,13 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   auto sample = [&](int64_t i) -> const Sample& {
     const int64_t c = i / kChunk;
     if (c != pool_chunk) {
-      // Curriculum: haystacks grow from curriculum_tokens to max_tokens over the first 70% of steps.
+      // Curriculum: haystacks stay at most curriculum_tokens long for the first half of the steps
+      // (retrieval is learnt where steps are cheap), then grow to max_tokens by 90%.
       nlohmann::json tasks = o.train_tasks;
       const int64_t top = tasks.value("max_tokens", int64_t{600});
       if (o.curriculum_tokens > 0 && o.curriculum_tokens < top) {
-        const double f = std::min(1.0, static_cast<double>(c * kChunk) / (0.7 * static_cast<double>(o.steps * o.batch)));
+        const double done = static_cast<double>(c * kChunk) / static_cast<double>(o.steps * o.batch);
+        const double f = std::clamp((done - 0.5) / 0.4, 0.0, 1.0);
         tasks["max_tokens"] = o.curriculum_tokens + static_cast<int64_t>(f * static_cast<double>(top - o.curriculum_tokens));
         tasks["min_tokens"] = std::min(tasks.value("min_tokens", int64_t{50}), tasks["max_tokens"].get<int64_t>());
       }

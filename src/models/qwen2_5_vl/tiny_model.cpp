@@ -132,19 +132,10 @@ Config organism_config() {
   Config c = tiny_config();
   auto& t = c.text;
   t.vocab_size = 288;  // 278 tokens, padded as Qwen pads its embedding
-  t.hidden_size = 128;
-  t.intermediate_size = 384;
-  t.num_hidden_layers = 4;
-  t.num_attention_heads = 4;
-  t.num_key_value_heads = 2;
+  t.hidden_size = 128, t.intermediate_size = 384, t.num_hidden_layers = 4;
   t.mrope_section = {4, 6, 6};  // head dim 32
   auto& v = c.vision;
-  v.depth = 2;
-  v.hidden_size = 64;
-  v.intermediate_size = 128;
-  v.num_heads = 2;
-  v.out_hidden_size = 128;
-  v.fullatt_block_indexes = {1};
+  v.depth = 2, v.hidden_size = 64, v.intermediate_size = 128, v.out_hidden_size = 128;
   // Qwen's ids moved to the byte tokenizer's numbering (151643 + i -> 256 + i).
   c.bos_token_id = 256, c.eos_token_ids = {258};
   c.vision_start_token_id = 265, c.vision_end_token_id = 266, c.vision_token_id = 267;
