@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <set>
 
-#include "cache/kv_cache.h"
 #include "compress/attention.h"
 #include "compress/modality.h"
+#include "compress/plan.h"
 #include "compress/tensor_fmt.h"
 #include "core/error.h"
 #include "core/safetensors.h"

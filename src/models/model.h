@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "compress/method.h"
-#include "engine/prompt.h"
+#include "core/kv_layout.h"
+#include "core/prompt.h"
 
 namespace kvb {
 

@@ -13,7 +13,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "engine/prompt.h"
+#include "core/prompt.h"
 #include "vision/resize.h"
 #include "vision/round_by_factor.h"
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
-#include "engine/prompt.h"
+#include "core/prompt.h"
 #include "vision/video.h"
 
 namespace {
