@@ -89,4 +89,30 @@ void validate_plan(const KeepPlan& plan, const std::vector<int64_t>& lengths, in
   }
 }
 
+CompressionOutcome compression_step(CompressionMethod& method, const std::vector<LayerKV>& layers,
+                                    const PrefillInfo& info, double ratio, const std::string& method_name) {
+  const std::string who = method_name.empty() ? std::string("compression method") : "method '" + method_name + "'";
+  CompressionOutcome out;
+  const int64_t t = info.tokens;
+  out.uniform = uniform_budget(ratio, t);
+  out.budgets = method.layer_budgets(layers, info, out.uniform);
+  KVB_CHECK(out.budgets.size() == layers.size(), "{} returned {} layer budgets for {} layers", who,
+            out.budgets.size(), layers.size());
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const auto& kv = layers[l];
+    KVB_CHECK(out.budgets[l] >= 1, "{} gave layer {} a budget of {} (T = {})", who, l, out.budgets[l], t);
+    // A split of L * B that favours some layers can, near rho = 1, give a layer more than the
+    // prompt holds (the in-tree methods cap themselves; a new one need not, and `full` asks for
+    // T). A layer cannot keep more than it holds, so such a budget means "keep all": clamped here,
+    // so generation and `kvbench compress` agree instead of one clamping and one rejecting.
+    out.budgets[l] = std::min(out.budgets[l], t);
+    const int64_t b = out.budgets[l];
+    out.plans.push_back(method.compress(kv, info, b));
+    // The heads together keep B_l each (AdaKV moves slots between heads, not the total).
+    validate_plan(out.plans.back(), std::vector<int64_t>(kv.keys.size(0), t), kv.keys.size(2), kv.keys.size(0) * b,
+                  fmt::format("{} layer {}", who, l));
+  }
+  return out;
+}
+
 }  // namespace kvb
