@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "models/text_decoder.h"
+
 namespace kvb::qwen {
 
 struct VisionConfig {
@@ -37,6 +39,9 @@ struct Config {
   int64_t vision_start_token_id = 151652, vision_end_token_id = 151653;
   std::vector<int64_t> eos_token_ids{151645};
 };
+
+// The Qwen2 text decoder: q/k/v bias, M-RoPE over mrope_section.
+TextDecoderSpec text_decoder_spec(const Config& c);
 
 // Parses and validates; errors name `source` (the file) and the field.
 Config parse_config(const nlohmann::json& j, const std::string& source);

@@ -15,7 +15,7 @@
 
 #include "core/error.h"
 #include "core/prompt.h"
-#include "vision/video.h"
+#include "models/qwen2_5_vl/video_sampling.h"
 
 namespace {
 
