@@ -180,7 +180,7 @@ void run_method(kvb::CompressionMethod& m, kvb::OfflinePrefill& p, const at::Ten
                 double ratio, const std::string& name) {
   if (m.needs().prefill_summary)
     for (auto& l : p.layers) l.summary = m.summarize_prefill(l, all_queries, p.info);
-  kvb::compress_all(m, p, ratio, name);
+  kvb::compression_step(m, p.layers, p.info, ratio, name);
 }
 
 }  // namespace

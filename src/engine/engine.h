@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "compress/method.h"
-#include "engine/prompt.h"
+#include "core/prompt.h"
 
 namespace kvb {
 

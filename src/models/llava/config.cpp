@@ -203,4 +203,10 @@ json config_json(const Config& c) {
           {"vocab_size", t.vocab_size}};
 }
 
+TextDecoderSpec text_decoder_spec(const Config& c) {
+  const auto& t = c.text;
+  return {t.num_hidden_layers, t.num_attention_heads, t.num_key_value_heads, t.head_dim, t.rms_norm_eps, t.rope_theta,
+          false, t.tie_word_embeddings, {}};
+}
+
 }  // namespace kvb::llava

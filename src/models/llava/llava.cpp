@@ -1,5 +1,5 @@
 // LLaVA-1.5 as a Backbone: the published chat template, CLIPImageProcessor, <image> expansion
-// as LlavaProcessor does it, the CLIP tower + projector, and the LLaMA decoder halves with 1-D RoPE.
+// as LlavaProcessor does it, the CLIP tower + projector, and the shared LLaMA decoder (1-D RoPE).
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -8,14 +8,14 @@
 #include "core/error.h"
 #include "core/registry.h"
 #include "core/timer.h"
-#include "engine/ops.h"
+#include "models/decoder_backbone.h"
 #include "models/llava/config.h"
 #include "models/llava/tiny_model.h"
 #include "models/llava/vision_tower.h"
 #include "models/llava/weights.h"
 #include "models/model.h"
+#include "models/prompt_assembler.h"
 #include "text/chat_template.h"
-#include "text/tokenizer.h"
 #include "vision/clip_processor.h"
 #include "vision/image.h"
 
@@ -24,10 +24,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class LlavaBackbone : public Backbone {
+class LlavaBackbone : public DecoderBackbone {
  public:
   LlavaBackbone(const std::string& dir, const nlohmann::json& options, const at::TensorOptions& opts)
-      : opts_(opts), tok_(Tokenizer::from_file(dir)) {
+      : DecoderBackbone(opts, Tokenizer::from_file(dir)) {
     ConfigReader(options, "llava model options").finish();
     cfg_ = parse_config(read_json_file(dir + "/config.json"), dir + "/config.json");
     const std::string pp = dir + "/preprocessor_config.json";
@@ -37,31 +37,15 @@ class LlavaBackbone : public Backbone {
               "{}: field 'crop_size' ({}x{}) differs from config.json's vision_config.image_size ({})", pp,
               proc_.crop_height, proc_.crop_width, cfg_.vision.image_size);
     stops_ = {cfg_.text.eos_token_id};
-    const std::string gen = dir + "/generation_config.json";
-    if (fs::exists(gen)) {
-      const auto g = read_json_file(gen);
-      if (g.contains("eos_token_id")) {
-        const auto& e = g["eos_token_id"];
-        if (e.is_number_integer()) stops_.push_back(e.get<int64_t>());
-        else if (e.is_array())
-          for (const auto& x : e) stops_.push_back(x.get<int64_t>());
-      }
-    }
+    for (auto e : generation_config_eos(dir)) stops_.push_back(e);
     w_ = load_weights(dir, cfg_, opts_);
-    const int64_t D = cfg_.text.head_dim;
-    // transformers: 1 / base ** (arange(0, D, 2).float() / D), in float32.
-    inv_freq_ = 1.0 / at::pow(cfg_.text.rope_theta, at::arange(0, D, 2, at::kLong).to(at::kFloat) / static_cast<double>(D));
+    dec_ = TextDecoder(text_decoder_spec(cfg_), w_.text, opts_);
   }
 
   std::string family() const override { return "llava"; }
-  ModelGeometry geometry() const override {
-    const auto& t = cfg_.text;
-    return {t.num_hidden_layers, t.num_attention_heads, t.num_key_value_heads, t.head_dim};
-  }
   nlohmann::json describe() const override {
     return {{"family", family()}, {"config", config_json(cfg_)}, {"image_tokens", cfg_.image_tokens()}};
   }
-  at::TensorOptions options() const override { return opts_; }
 
   PreparedPrompt prepare(const std::vector<Message>& messages) override {
     PreparedPrompt p;
@@ -70,88 +54,28 @@ class LlavaBackbone : public Backbone {
     for (const auto& m : messages)
       for (const auto& s : m.content)
         if (s.kind == Segment::Kind::Image) pixels.push_back(clip_preprocess(load_media_image(s.media), proc_));
-    // render_chat rejects videos with a message naming the item.
-    const std::vector<int64_t> raw = tok_.encode(render_chat("llava", messages, true), true);
+    // The template rejects videos with a message naming the item.
+    const std::vector<int64_t> raw = tok_.encode(render_llava_chat(messages, true), true);
     // LlavaProcessor repeats the <image> string image_tokens times before tokenizing; the
     // tokenizer splits added tokens out first, so expanding the id is the same.
-    const int64_t per_image = cfg_.image_tokens(), image_id = cfg_.image_token_index;
-    std::vector<int64_t> ids, modality;
-    int64_t images = 0;
-    for (int64_t id : raw) {
-      if (id != image_id) {
-        ids.push_back(id);
-        modality.push_back(kText);
-        continue;
-      }
-      const auto at = static_cast<int64_t>(ids.size());
-      p.media.push_back({at, at + per_image, static_cast<uint8_t>(kImage)});
-      ids.insert(ids.end(), per_image, id);
-      modality.insert(modality.end(), per_image, kImage);
-      ++images;
-    }
-    KVB_CHECK(images == static_cast<int64_t>(pixels.size()),
-              "the messages hold {} images but the rendered prompt has {} <image> tokens (is '<image>' written in "
-              "the text?)",
-              pixels.size(), images);
-    const int64_t T = static_cast<int64_t>(ids.size());
-    p.ids = at::tensor(ids, at::kLong);
-    p.modality = at::tensor(modality, at::kLong).to(at::kByte);
+    const int64_t image_id = cfg_.image_token_index;
+    const std::vector<MediaTokens> tokens(pixels.size(), MediaTokens{image_id, kImage, 1, cfg_.image_tokens()});
+    expand_placeholders(raw, {image_id}, tokens, p);
+    const int64_t T = p.ids.size(0);
     p.embeddings = embed(p.ids.to(opts_.device()));
-    if (!pixels.empty()) {
-      const at::Tensor feats = image_features(w_, cfg_, at::stack(pixels).to(opts_.device()));
-      const at::Tensor mask = p.ids.eq(image_id).to(opts_.device());
-      p.embeddings.index_put_({mask}, feats.reshape({-1, feats.size(-1)}).to(p.embeddings.scalar_type()));
-    }
+    if (!pixels.empty())
+      scatter_features(p.embeddings, p.ids, image_id, image_features(w_, cfg_, at::stack(pixels).to(opts_.device())));
     p.positions = at::arange(T, at::kLong).unsqueeze(0);
     p.next_position = T;
     p.vision_ms = pixels.empty() ? 0.0 : timer.ms();
-    spdlog::debug("llava: {} tokens, {} images, preprocessing + vision tower {:.1f} ms", T, images, p.vision_ms);
+    spdlog::debug("llava: {} tokens, {} images, preprocessing + vision tower {:.1f} ms", T, pixels.size(), p.vision_ms);
     return p;
   }
 
-  std::vector<int64_t> encode_text(const std::string& text) const override { return tok_.encode(text, false); }
-  std::string decode(const std::vector<int64_t>& ids) const override {
-    // Ids of the padded embedding rows beyond the tokenizer decode to nothing, as in HF.
-    std::vector<int64_t> known;
-    for (auto id : ids)
-      if (id >= 0 && id < tok_.vocab_size()) known.push_back(id);
-    return tok_.decode(known, true);
-  }
-  std::vector<int64_t> stop_ids() const override { return stops_; }
-
-  at::Tensor embed(const at::Tensor& ids) const override { return at::embedding(w_.embed, ids); }
-  at::Tensor continue_positions(int64_t next, int64_t n) const override {
-    return at::arange(next, next + n, at::kLong).unsqueeze(0);
-  }
-  at::Tensor rope(const at::Tensor& positions) const override {
-    const at::Tensor freqs = positions[0].to(at::kFloat).unsqueeze(1) * inv_freq_.unsqueeze(0);  // [n, D/2]
-    const at::Tensor emb = at::cat({freqs, freqs}, -1);
-    return at::stack({emb.cos(), emb.sin()}).to(opts_);  // [2, n, D]
-  }
-  void project_qkv(int64_t layer, const at::Tensor& hidden, const at::Tensor& rope, at::Tensor& q, at::Tensor& k,
-                   at::Tensor& v) const override {
-    decoder_project_qkv(w_.layers[layer], decoder_shape(), hidden, rope, q, k, v);
-  }
-  at::Tensor finish_layer(int64_t layer, const at::Tensor& hidden, const at::Tensor& attn) const override {
-    return decoder_finish(w_.layers[layer], decoder_shape(), hidden, attn);
-  }
-  at::Tensor final_norm(const at::Tensor& hidden) const override {
-    return rms_norm(hidden, w_.final_norm, cfg_.text.rms_norm_eps);
-  }
-  at::Tensor lm_head(const at::Tensor& normed) const override { return at::linear(normed, w_.lm_head).to(at::kFloat); }
-
  private:
-  DecoderShape decoder_shape() const {
-    return {cfg_.text.num_attention_heads, cfg_.text.num_key_value_heads, cfg_.text.head_dim, cfg_.text.rms_norm_eps};
-  }
-
-  at::TensorOptions opts_;
-  Tokenizer tok_;
   Config cfg_;
   ClipProcessorConfig proc_;
   Weights w_;
-  std::vector<int64_t> stops_;
-  at::Tensor inv_freq_;
 };
 
 class LlavaFamily : public ModelFamily {
@@ -177,6 +101,9 @@ class LlavaFamily : public ModelFamily {
       c.vision.image_size = image_size;
     }
     write_random_model(out_dir, c, seed, tokenizer);
+  }
+  std::string render_chat(const std::vector<Message>& messages, bool add_generation_prompt) const override {
+    return render_llava_chat(messages, add_generation_prompt);
   }
 };
 

@@ -101,21 +101,7 @@ Weights load_weights(const std::string& dir, const Config& c, const at::TensorOp
   const WeightReader rd(st, opts, std::move(in_file));
   auto t = [&](const std::string& name) { return rd({name}); };
   Weights w;
-  w.embed = t("language_model.model.embed_tokens.weight");
-  w.lm_head = c.text.tie_word_embeddings ? w.embed : t("language_model.lm_head.weight");
-  w.final_norm = t("language_model.model.norm.weight");
-  for (int64_t l = 0; l < c.text.num_hidden_layers; ++l) {
-    auto name = [&](const std::string& n) { return fmt::format("language_model.model.layers.{}.{}", l, n); };
-    auto g = [&](const std::string& n) { return rd({name(n)}); };
-    DecoderLayer d;
-    d.qkv_w = rd({name("self_attn.q_proj.weight"), name("self_attn.k_proj.weight"), name("self_attn.v_proj.weight")});
-    d.o_w = g("self_attn.o_proj.weight");
-    d.gate_up_w = rd({name("mlp.gate_proj.weight"), name("mlp.up_proj.weight")});
-    d.down_w = g("mlp.down_proj.weight");
-    d.input_norm = g("input_layernorm.weight");
-    d.post_norm = g("post_attention_layernorm.weight");
-    w.layers.push_back(std::move(d));
-  }
+  w.text = read_text_decoder(rd, text_decoder_spec(c), "language_model.model.", "language_model.lm_head.weight");
   const std::string vm = "vision_tower.vision_model.";
   w.patch_w = t(vm + "embeddings.patch_embedding.weight");
   w.class_embedding = t(vm + "embeddings.class_embedding");

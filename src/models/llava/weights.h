@@ -7,9 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "models/decoder_layer.h"
-
 #include "models/llava/config.h"
+#include "models/text_decoder.h"
 
 namespace kvb::llava {
 
@@ -35,8 +34,7 @@ struct ClipLayer {
 };
 
 struct Weights {
-  at::Tensor embed, lm_head, final_norm;  // lm_head is the embedding when tied
-  std::vector<DecoderLayer> layers;
+  TextDecoderWeights text;
   at::Tensor patch_w;  // [E, C, P, P] (CLIP's Conv2d has no bias)
   at::Tensor class_embedding, position_embedding, pre_ln_w, pre_ln_b;
   std::vector<ClipLayer> clip_layers;  // only the ones the selected features need

@@ -132,21 +132,7 @@ Weights load_weights(const std::string& dir, const Config& c, const at::TensorOp
   WeightReader read(st, opts, std::map<std::string, std::string>(names.begin(), names.end()));
   Weights w;
   read.record_views(&w.published);
-  w.embed = read({"model.embed_tokens.weight"});
-  w.lm_head = c.text.tie_word_embeddings ? w.embed : read({"lm_head.weight"});
-  w.final_norm = read({"model.norm.weight"});
-  for (int64_t l = 0; l < c.text.num_hidden_layers; ++l) {
-    auto n = [&](const std::string& s) { return fmt::format("model.layers.{}.{}", l, s); };
-    DecoderLayer d;
-    d.qkv_w = read({n("self_attn.q_proj.weight"), n("self_attn.k_proj.weight"), n("self_attn.v_proj.weight")});
-    d.qkv_b = read({n("self_attn.q_proj.bias"), n("self_attn.k_proj.bias"), n("self_attn.v_proj.bias")});
-    d.o_w = read({n("self_attn.o_proj.weight")});
-    d.gate_up_w = read({n("mlp.gate_proj.weight"), n("mlp.up_proj.weight")});
-    d.down_w = read({n("mlp.down_proj.weight")});
-    d.input_norm = read({n("input_layernorm.weight")});
-    d.post_norm = read({n("post_attention_layernorm.weight")});
-    w.layers.push_back(std::move(d));
-  }
+  w.text = read_text_decoder(read, text_decoder_spec(c), "model.", "lm_head.weight");
   const at::Tensor pw = read({"visual.patch_embed.proj.weight"});
   w.patch_w = pw.reshape({pw.size(0), -1});
   for (int64_t b = 0; b < c.vision.depth; ++b) {
@@ -173,10 +159,10 @@ Weights load_weights(const std::string& dir, const Config& c, const at::TensorOp
 }
 
 std::vector<at::Tensor> Weights::buffers() const {
-  std::vector<at::Tensor> out{embed};
-  if (!lm_head.is_same(embed)) out.push_back(lm_head);
-  out.push_back(final_norm);
-  for (const auto& l : layers)
+  std::vector<at::Tensor> out{text.embed};
+  if (!text.lm_head.is_same(text.embed)) out.push_back(text.lm_head);
+  out.push_back(text.final_norm);
+  for (const auto& l : text.layers)
     for (const auto* t : {&l.qkv_w, &l.qkv_b, &l.o_w, &l.gate_up_w, &l.down_w, &l.input_norm, &l.post_norm}) out.push_back(*t);
   out.push_back(patch_w);
   for (const auto& b : blocks)

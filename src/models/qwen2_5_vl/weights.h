@@ -6,9 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "models/decoder_layer.h"
-
 #include "models/qwen2_5_vl/config.h"
+#include "models/text_decoder.h"
 
 namespace kvb::qwen {
 
@@ -28,10 +27,7 @@ struct VisionBlock {
 };
 
 struct Weights {
-  at::Tensor embed;  // [V, H]
-  at::Tensor lm_head;  // [V, H] (the embedding when tied)
-  at::Tensor final_norm;
-  std::vector<DecoderLayer> layers;
+  TextDecoderWeights text;
   at::Tensor patch_w;  // [E, C*Tp*P*P] (Conv3d kernel flattened in the processor's patch order)
   std::vector<VisionBlock> blocks;
   at::Tensor merger_norm, merger_fc1_w, merger_fc1_b, merger_fc2_w, merger_fc2_b;
