@@ -1,5 +1,5 @@
 // `kvbench train-organism --out DIR [--seed N] [--steps N] [--batch N] [--lr X] [--eval-every N]
-//  [--eval-samples N] [--set train.KEY=V] [--set eval.KEY=V] [--no-plot]`
+//  [--eval-samples N] [--curriculum-tokens N] [--set train.KEY=V] [--set eval.KEY=V] [--device D] [--no-plot]`
 #include <iostream>
 
 #include "cli/command.h"
@@ -27,6 +27,7 @@ KVB_COMMAND(setup_train_organism, "train-organism",
   sub.add_option("--set", *sets,
                  "needle options of the training stream or the held-out set: train.KEY=V or eval.KEY=V, e.g. "
                  "train.max_tokens=800 (repeatable)");
+  sub.add_option("--device", o->device, "cpu (default), cuda or cuda:N");
   sub.add_flag("--no-plot", *no_plot, "skip the gnuplot curves");
   return [o, sets, no_plot] {
     std::vector<std::string> train, eval;

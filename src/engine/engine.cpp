@@ -225,8 +225,6 @@ class Engine : public Model {
 
 }  // namespace
 
-namespace {
-
 // One line for a device this build or machine cannot use, instead of c10's dispatcher dump at
 // the first tensor moved there.
 at::Device parse_device(const std::string& text) {
@@ -244,8 +242,6 @@ at::Device parse_device(const std::string& text) {
   }
   return *dev;
 }
-
-}  // namespace
 
 std::unique_ptr<Model> load_model(const std::string& dir, const nlohmann::json& options) {
   KVB_CHECK(options.is_object(), "model options must be a JSON object, got {}", options.dump());

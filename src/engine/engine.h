@@ -93,4 +93,7 @@ class Model {
 // "max_frames", "min_pixels", "max_pixels", "total_pixels"}). Unknown keys are errors.
 std::unique_ptr<Model> load_model(const std::string& dir, const nlohmann::json& options = nlohmann::json::object());
 
+// "cpu", "cuda" or "cuda:N", checked against this build and machine (UsageError / Error).
+at::Device parse_device(const std::string& text);
+
 }  // namespace kvb

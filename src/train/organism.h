@@ -29,6 +29,7 @@ struct OrganismOptions {
   nlohmann::json train_tasks;
   int64_t curriculum_tokens = 250;  // training haystacks stay this short for half the steps (0: no curriculum)
   nlohmann::json eval_tasks;
+  std::string device = "cpu";  // "cuda" trains in minutes where a GPU is lent
   bool plot = true;           // loss and accuracy curves through gnuplot at the end
 };
 

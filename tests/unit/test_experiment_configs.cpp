@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 TEST(ExperimentConfigs, AllShippedConfigsValidate) {
   const fs::path dir = fs::path(KVB_SOURCE_DIR) / "configs/experiments";
   std::vector<std::string> expected = {"dba_ablation", "demo",    "gamma_ablation", "highres_rho0.05",
-                                       "latency",      "milebench_rho0.2", "organism", "rho_sweep", "video"};
+                                       "latency",      "milebench_rho0.2", "rho_sweep", "video"};
   std::vector<std::string> found;
   for (const auto& e : fs::directory_iterator(dir)) found.push_back(e.path().stem().string());
   std::sort(found.begin(), found.end());

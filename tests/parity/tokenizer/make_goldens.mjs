@@ -37,8 +37,8 @@ const specs = {
     overrides: { normalizer: null, pre_tokenizer: { type: "Metaspace", replacement: "\u2581", add_prefix_space: true, prepend_scheme: "first", split: false } },
   },
   // The organism's byte-level file (`kvbench make-tiny-model --geometry organism`, committed
-  // with the trained checkpoint): one token per byte, Qwen's added tokens from id 256.
-  organism: { dir: path.join(root, "assets/organism"), extra: [], overrides: {} },
+  // in tests/parity/tokenizer/organism): one token per byte, Qwen's added tokens from id 256.
+  organism: { dir: path.join(here, "organism"), extra: [], overrides: {} },
   qwen_gpt2: {
     pkg: "tokenizer-qwen3", extra: [],
     overrides: { pre_tokenizer: { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true } },
