@@ -302,7 +302,14 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     int64_t tokens = 0;
     for (const auto& e : batch) targets.push_back(e.targets), tokens += e.embeddings.size(0);
     at::Tensor all;
-    at::Tensor loss = at::cross_entropy_loss(target_logits(*bb, batch, o.prompt_loss > 0 ? &all : nullptr), at::cat(targets));
+    // Each sample's answer counts once, whatever its length: a 4-digit code weighs as much as a
+    // list of five colour words (per-token averaging let the long lists drown the codes).
+    const at::Tensor per_token = at::cross_entropy_loss(target_logits(*bb, batch, o.prompt_loss > 0 ? &all : nullptr),
+                                                        at::cat(targets), {}, 0 /* no reduction */);
+    std::vector<at::Tensor> per_sample;
+    int64_t from = 0;
+    for (const auto& e : batch) per_sample.push_back(per_token.narrow(0, from, e.targets.size(0)).mean()), from += e.targets.size(0);
+    at::Tensor loss = at::stack(per_sample).mean();
     const double answer_loss = loss.item<double>();
     if (o.prompt_loss > 0) loss = loss + o.prompt_loss * at::cross_entropy_loss(all, prompt_targets(batch), {}, 1, -100);
     const double t_forward = phase.ms();
