@@ -48,16 +48,35 @@ std::string llava(const std::vector<Message>& messages, bool add_generation_prom
   return out;
 }
 
+// llava-hf/llava-onevision-qwen2-*-ov-hf: ChatML without a default system message; per message
+// all images, then all videos, each as its placeholder and a newline, then the texts joined bare.
+std::string llava_onevision(const std::vector<Message>& messages, bool add_generation_prompt) {
+  std::string out;
+  for (const Message& m : messages) {
+    out += "<|im_start|>" + m.role + "\n";
+    for (auto kind : {Segment::Kind::Image, Segment::Kind::Video})
+      for (const Segment& s : m.content)
+        if (s.kind == kind) out += kind == Segment::Kind::Image ? "<image>\n" : "<video>\n";
+    for (const Segment& s : m.content)
+      if (s.kind == Segment::Kind::Text) out += s.text;
+    out += "<|im_end|>\n";
+  }
+  if (add_generation_prompt) out += "<|im_start|>assistant\n";
+  return out;
+}
+
 }  // namespace
 
-std::vector<std::string> chat_template_families() { return {"llava", "qwen2_5_vl", "qwen2_vl"}; }
+std::vector<std::string> chat_template_families() { return {"llava", "llava_onevision", "qwen2_5_vl", "qwen2_vl"}; }
 
 std::string render_chat(const std::string& family, const std::vector<Message>& messages, bool add_generation_prompt) {
   for (size_t i = 0; i < messages.size(); ++i)
     if (messages[i].role.empty()) throw UsageError(fmt::format("chat template '{}': messages[{}] has no role", family, i));
   if (family == "qwen2_5_vl" || family == "qwen2_vl") return qwen2_5_vl(messages, add_generation_prompt);
   if (family == "llava") return llava(messages, add_generation_prompt);
-  throw UsageError(fmt::format("unknown chat template family '{}' (known: llava, qwen2_5_vl, qwen2_vl)", family));
+  if (family == "llava_onevision") return llava_onevision(messages, add_generation_prompt);
+  throw UsageError(
+      fmt::format("unknown chat template family '{}' (known: llava, llava_onevision, qwen2_5_vl, qwen2_vl)", family));
 }
 
 }  // namespace kvb

@@ -8,6 +8,9 @@
 //  "llava": llava-hf/llava-1.5-*-hf chat_template.json: "USER: <image>\n... ASSISTANT:"; per
 //    message all images come first, then each text followed by a space; a system message's
 //    text is written bare. LLaVA-1.5 has no video input (an error).
+//  "llava_onevision": llava-hf/llava-onevision-qwen2-*-ov-hf chat_template.json: ChatML
+//    (<|im_start|>ROLE\n...<|im_end|>\n, no default system message); per message all images as
+//    "<image>\n", then all videos as "<video>\n", then the texts concatenated.
 // One placeholder token per media item: the model's processor expands it to the real number
 // of vision tokens.
 #include <string>

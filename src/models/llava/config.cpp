@@ -1,26 +1,15 @@
 #include "models/llava/config.h"
 
 #include "core/error.h"
+#include "models/config_fields.h"
 
 namespace kvb::llava {
 namespace {
 
 using json = nlohmann::json;
 
-template <class T>
-void read(const json& obj, const char* key, T& out, const std::string& where) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return;  // transformers' default applies
-  try {
-    out = it->get<T>();
-  } catch (const json::exception&) {
-    KVB_FAIL("{}: field '{}' has the wrong type ({})", where, key, it->dump());
-  }
-}
-
-void check_positive(const std::string& where, std::initializer_list<std::pair<const char*, int64_t>> fields) {
-  for (const auto& [k, v] : fields) KVB_CHECK(v > 0, "{}: field '{}' must be positive, got {}", where, k, v);
-}
+using config_fields::check_positive;
+using config_fields::read;
 
 TextConfig parse_text(const json& t, const std::string& w) {
   TextConfig c;

@@ -14,6 +14,7 @@
 #include "models/llava/vision_tower.h"
 #include "models/llava/weights.h"
 #include "models/model.h"
+#include "models/text_decoder.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
 #include "vision/clip_processor.h"
@@ -24,10 +25,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class LlavaBackbone : public Backbone {
+class LlavaBackbone : public TextDecoderBackbone {
  public:
   LlavaBackbone(const std::string& dir, const nlohmann::json& options, const at::TensorOptions& opts)
-      : opts_(opts), tok_(Tokenizer::from_file(dir)) {
+      : TextDecoderBackbone(dir, opts) {
     ConfigReader(options, "llava model options").finish();
     cfg_ = parse_config(read_json_file(dir + "/config.json"), dir + "/config.json");
     const std::string pp = dir + "/preprocessor_config.json";
@@ -36,33 +37,17 @@ class LlavaBackbone : public Backbone {
     KVB_CHECK(proc_.crop_height == cfg_.vision.image_size && proc_.crop_width == cfg_.vision.image_size,
               "{}: field 'crop_size' ({}x{}) differs from config.json's vision_config.image_size ({})", pp,
               proc_.crop_height, proc_.crop_width, cfg_.vision.image_size);
-    stops_ = {cfg_.text.eos_token_id};
-    const std::string gen = dir + "/generation_config.json";
-    if (fs::exists(gen)) {
-      const auto g = read_json_file(gen);
-      if (g.contains("eos_token_id")) {
-        const auto& e = g["eos_token_id"];
-        if (e.is_number_integer()) stops_.push_back(e.get<int64_t>());
-        else if (e.is_array())
-          for (const auto& x : e) stops_.push_back(x.get<int64_t>());
-      }
-    }
+    read_stop_ids(dir, {cfg_.text.eos_token_id});
     w_ = load_weights(dir, cfg_, opts_);
-    const int64_t D = cfg_.text.head_dim;
-    // transformers: 1 / base ** (arange(0, D, 2).float() / D), in float32.
-    inv_freq_ = 1.0 / at::pow(cfg_.text.rope_theta, at::arange(0, D, 2, at::kLong).to(at::kFloat) / static_cast<double>(D));
+    const auto& t = cfg_.text;
+    dec_ = {w_.embed, w_.lm_head, w_.final_norm, std::move(w_.layers),
+            {t.num_attention_heads, t.num_key_value_heads, t.head_dim, t.rms_norm_eps}, rope_inv_freq(t.rope_theta, t.head_dim)};
   }
 
   std::string family() const override { return "llava"; }
-  ModelGeometry geometry() const override {
-    const auto& t = cfg_.text;
-    return {t.num_hidden_layers, t.num_attention_heads, t.num_key_value_heads, t.head_dim};
-  }
   nlohmann::json describe() const override {
     return {{"family", family()}, {"config", config_json(cfg_)}, {"image_tokens", cfg_.image_tokens()}};
   }
-  at::TensorOptions options() const override { return opts_; }
-
   PreparedPrompt prepare(const std::vector<Message>& messages) override {
     PreparedPrompt p;
     Timer timer;
@@ -109,49 +94,10 @@ class LlavaBackbone : public Backbone {
     return p;
   }
 
-  std::vector<int64_t> encode_text(const std::string& text) const override { return tok_.encode(text, false); }
-  std::string decode(const std::vector<int64_t>& ids) const override {
-    // Ids of the padded embedding rows beyond the tokenizer decode to nothing, as in HF.
-    std::vector<int64_t> known;
-    for (auto id : ids)
-      if (id >= 0 && id < tok_.vocab_size()) known.push_back(id);
-    return tok_.decode(known, true);
-  }
-  std::vector<int64_t> stop_ids() const override { return stops_; }
-
-  at::Tensor embed(const at::Tensor& ids) const override { return at::embedding(w_.embed, ids); }
-  at::Tensor continue_positions(int64_t next, int64_t n) const override {
-    return at::arange(next, next + n, at::kLong).unsqueeze(0);
-  }
-  at::Tensor rope(const at::Tensor& positions) const override {
-    const at::Tensor freqs = positions[0].to(at::kFloat).unsqueeze(1) * inv_freq_.unsqueeze(0);  // [n, D/2]
-    const at::Tensor emb = at::cat({freqs, freqs}, -1);
-    return at::stack({emb.cos(), emb.sin()}).to(opts_);  // [2, n, D]
-  }
-  void project_qkv(int64_t layer, const at::Tensor& hidden, const at::Tensor& rope, at::Tensor& q, at::Tensor& k,
-                   at::Tensor& v) const override {
-    decoder_project_qkv(w_.layers[layer], decoder_shape(), hidden, rope, q, k, v);
-  }
-  at::Tensor finish_layer(int64_t layer, const at::Tensor& hidden, const at::Tensor& attn) const override {
-    return decoder_finish(w_.layers[layer], decoder_shape(), hidden, attn);
-  }
-  at::Tensor final_norm(const at::Tensor& hidden) const override {
-    return rms_norm(hidden, w_.final_norm, cfg_.text.rms_norm_eps);
-  }
-  at::Tensor lm_head(const at::Tensor& normed) const override { return at::linear(normed, w_.lm_head).to(at::kFloat); }
-
  private:
-  DecoderShape decoder_shape() const {
-    return {cfg_.text.num_attention_heads, cfg_.text.num_key_value_heads, cfg_.text.head_dim, cfg_.text.rms_norm_eps};
-  }
-
-  at::TensorOptions opts_;
-  Tokenizer tok_;
   Config cfg_;
   ClipProcessorConfig proc_;
-  Weights w_;
-  std::vector<int64_t> stops_;
-  at::Tensor inv_freq_;
+  Weights w_;  // the vision side; the decoder's tensors moved to dec_
 };
 
 class LlavaFamily : public ModelFamily {

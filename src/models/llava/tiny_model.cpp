@@ -90,6 +90,22 @@ void write_tokenizer(const fs::path& out, std::string source) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, at::Tensor>> random_float16_tensors(const std::vector<TensorSpec>& specs, uint64_t seed) {
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  uint64_t stream = 0;
+  for (const auto& s : specs) {
+    at::Tensor x = seeded_normal(s.shape, seed, stream++);
+    switch (s.init) {
+      case TensorSpec::Init::Linear: x.mul_(1.0 / std::sqrt(static_cast<double>(s.fan_in))); break;
+      case TensorSpec::Init::Bias: case TensorSpec::Init::NormBias: x.mul_(0.1); break;
+      case TensorSpec::Init::Norm: x.mul_(0.1).add_(1.0); break;
+      case TensorSpec::Init::Embedding: x.mul_(0.02); break;
+    }
+    tensors.emplace_back(s.name, x.to(at::kHalf));  // llava-hf publishes float16
+  }
+  return tensors;
+}
+
 Config tiny_config() {
   Config c;
   auto& t = c.text;
@@ -106,18 +122,7 @@ Config tiny_config() {
 void write_random_model(const std::string& out_dir, const Config& c, uint64_t seed, const std::string& tokenizer_json) {
   const fs::path out(out_dir);
   fs::create_directories(out);
-  std::vector<std::pair<std::string, at::Tensor>> tensors;
-  uint64_t stream = 0;
-  for (const auto& s : tensor_specs(c)) {
-    at::Tensor x = seeded_normal(s.shape, seed, stream++);
-    switch (s.init) {
-      case TensorSpec::Init::Linear: x.mul_(1.0 / std::sqrt(static_cast<double>(s.fan_in))); break;
-      case TensorSpec::Init::Bias: case TensorSpec::Init::NormBias: x.mul_(0.1); break;
-      case TensorSpec::Init::Norm: x.mul_(0.1).add_(1.0); break;
-      case TensorSpec::Init::Embedding: x.mul_(0.02); break;
-    }
-    tensors.emplace_back(s.name, x.to(at::kHalf));  // llava-hf publishes float16
-  }
+  const auto tensors = random_float16_tensors(tensor_specs(c), seed);
   std::error_code ec;
   fs::remove(out / "model.safetensors", ec);  // a folder reused from another layout
   write_sharded(out_dir, tensors);
