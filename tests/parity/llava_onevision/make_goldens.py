@@ -16,7 +16,8 @@ KV cache), the last queries (post-RoPE, recorded from HF's qwen2 apply_rotary_po
 last-position logits and the greedy continuation with HF's top-2 margins and a cache-free HF argmax per step.
 Besides, processor-only goldens at the published 384 px geometry (the real preprocessor_config.json and
 num_image_tokens 729): token counts and every 5th pixel row/column of each tile, for odd sizes including
-64x48 (1317 tokens). Media are 24-bit BMP so that every kvbench build decodes the same pixels.
+64x48 (1317 tokens) and 1x2 / 2x1 tile grids (the pooling is exercised by the tiny checkpoint's 283x211,
+since at 384 px it needs images of megabytes). Media are 24-bit BMP so that every kvbench build decodes the same pixels.
 Nothing here is compared with kvbench's output; the C++ test compares kvbench with these files.
 """
 import argparse
@@ -51,7 +52,7 @@ IMAGES = {"img_173x131": (173, 131), "img_211x83": (211, 83), "img_283x211": (28
 VIDEO_FRAMES = 4
 VIDEO_SIZE = (45, 37)
 # Processor-only, at the published geometry (w, h).
-REAL_SIZES = [(64, 48), (333, 517), (1000, 201), (769, 385)]
+REAL_SIZES = [(64, 48), (401, 97), (97, 389)]
 REAL_STRIDE = 5
 
 
@@ -191,7 +192,8 @@ def main():
                 tensors[key + f"keys.{l}"] = cache.key_cache[l][0].contiguous()      # [Hkv, T, D] post-RoPE
                 tensors[key + f"values.{l}"] = cache.value_cache[l][0].contiguous()
                 tensors[key + f"queries.{l}"] = recorder.queries[l][:, -LAST_QUERIES:].contiguous()
-            tensors[key + "last_logits"] = out.logits[0, -1].float().contiguous()
+            # bfloat16 logits kept in bfloat16 (exact, half the bytes).
+            tensors[key + "last_logits"] = out.logits[0, -1].contiguous()
             T = inputs["input_ids"].shape[1]
             new = gen.sequences[0, T:]
             margins = []
