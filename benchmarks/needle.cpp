@@ -1,10 +1,19 @@
-// needle: a synthetic needle-in-a-haystack benchmark for CPU demos (ours, not a published
-// set). Each sample is a filler-text haystack of a configured size with images interleaved;
-// one secret code is hidden either as a sentence in the text or written in one of the images
-// (drawn with OpenCV). Everything derives from `seed`: same seed, same samples. No data root
-// is read. Scoring is exact match on the MileBench-normalised answer.
+// needle: synthetic multimodal retrieval tasks for CPU demos and for training the organism
+// (ours, not a published set). Each sample is a filler-text haystack of a configured size with
+// images interleaved. Tasks (samples cycle through the configured list):
+//   code     one secret code hidden as a sentence in the text or written in one of the images
+//            (needle_in), asked at the end;
+//   colour   "Picture k:" labels before pictures of one coloured shape each; the colour of one
+//            picture is asked (one needle among several images);
+//   colours  the same haystack; the colours of all pictures in order are asked (aggregation:
+//            the answer needs every picture, so keeping a few heavy hitters is not enough).
+// Everything derives from `seed`: same seed, same samples. No data root is read. Scoring is on
+// the MileBench-normalised answer: the code or colour as a word of it (or exact), the colour
+// list exactly.
 #include <algorithm>
+#include <array>
 #include <random>
+#include <set>
 
 #include "benchmarks/needle_draw.h"
 #include "core/config.h"
@@ -39,6 +48,16 @@ constexpr size_t kNumWords = sizeof(kWords) / sizeof(kWords[0]);
 const char* const kInstruction =
     "Read the following document and its images. Somewhere in it there is a secret code.";
 const char* const kQuestion = "Question: What is the secret code? Answer with the code only.";
+const char* const kPictureInstruction = "Read the following document and look at its pictures.";
+
+struct Colour {
+  const char* name;
+  std::array<int, 3> rgb;
+};
+// Far apart in RGB, so a colour is one answer whatever the jitter.
+const Colour kColours[] = {{"red", {220, 30, 30}}, {"green", {30, 200, 40}}, {"blue", {40, 60, 230}},
+                           {"yellow", {230, 220, 30}}, {"white", {235, 235, 235}}};
+constexpr size_t kNumColours = sizeof(kColours) / sizeof(kColours[0]);
 
 constexpr int64_t kMaxSamples = 100000;
 
@@ -51,6 +70,9 @@ struct Config {
   int64_t image_size = 112;  // pixels per side
   std::string needle_in = "mixed";  // text | image | mixed (alternating)
   std::string match = "word";       // word: the code is a word of the answer; exact: the answer is the code
+  std::vector<std::string> tasks{"code"};  // code | colour | colours, cycled over the samples
+  int64_t min_pictures = 3, max_pictures = 5;  // colour tasks: pictures per haystack
+  int64_t picture_size = 56;                  // pixels per side (56: 4 tokens with Qwen2.5-VL)
   int64_t max_new_tokens = 8;
 };
 
@@ -62,7 +84,8 @@ class Needle : public Benchmark {
     r.get("max_tokens", cfg_.max_tokens).get("images", cfg_.images).get("image_size", cfg_.image_size);
     r.get_choice("needle_in", cfg_.needle_in, {"text", "image", "mixed"});
     r.get_choice("match", cfg_.match, {"word", "exact"});
-    r.get("max_new_tokens", cfg_.max_new_tokens);
+    r.get("tasks", cfg_.tasks).get("min_pictures", cfg_.min_pictures).get("max_pictures", cfg_.max_pictures);
+    r.get("picture_size", cfg_.picture_size).get("max_new_tokens", cfg_.max_new_tokens);
     r.finish();
     auto bad = [](const std::string& m) { throw UsageError("benchmark 'needle': " + m); };
     // load() draws every sample (images included) before --limit picks the first ones.
@@ -72,6 +95,19 @@ class Needle : public Benchmark {
     if (cfg_.images < 0 || cfg_.images > 64 || cfg_.image_size < 32 || cfg_.image_size > 4096)
       bad("need 0 <= images <= 64 and 32 <= image_size <= 4096");
     if (cfg_.needle_in != "text" && cfg_.images < 1) bad("needle_in '" + cfg_.needle_in + "' needs images >= 1");
+    if (cfg_.tasks.empty()) bad("tasks must list at least one of code, colour, colours");
+    bool pictures = false;
+    for (const auto& t : cfg_.tasks) {
+      if (t != "code" && t != "colour" && t != "colours")
+        bad("unknown task '" + t + "' in tasks (accepted: code, colour, colours)");
+      pictures |= t != "code";
+    }
+    if (cfg_.min_pictures < 1 || cfg_.max_pictures < cfg_.min_pictures || cfg_.max_pictures > 64)
+      bad("need 1 <= min_pictures <= max_pictures <= 64");
+    if (cfg_.picture_size < 28 || cfg_.picture_size > 1024) bad("need 28 <= picture_size <= 1024");
+    if (cfg_.max_new_tokens < 1 || cfg_.max_new_tokens > 4096) bad("need 1 <= max_new_tokens <= 4096");
+    if (pictures && !needle::images_available())
+      bad("the colour tasks need OpenCV, and this build has -DKVB_WITH_OPENCV=OFF; use tasks [\"code\"]");
     if (!needle::images_available()) {
       if (cfg_.needle_in == "image")
         bad("needle_in 'image' needs OpenCV, and this build has -DKVB_WITH_OPENCV=OFF; use needle_in 'text'");
@@ -87,17 +123,19 @@ class Needle : public Benchmark {
     return out;
   }
 
+  void set_tokenizer(TokenCodec codec) override { codec_ = std::move(codec); }
+
   std::vector<std::string> expected_groups() const override {
-    if (cfg_.needle_in == "mixed") return cfg_.samples > 1 ? std::vector<std::string>{"image", "text"}
-                                                           : std::vector<std::string>{"text"};
-    return {cfg_.needle_in};
+    std::set<std::string> groups;
+    for (int64_t i = 0; i < cfg_.samples && i < 2 * static_cast<int64_t>(cfg_.tasks.size()); ++i) groups.insert(group_of(i));
+    return {groups.begin(), groups.end()};
   }
   int64_t max_new_tokens() const override { return cfg_.max_new_tokens; }
 
   SampleScore score(const Sample& s, const std::string& prediction) const override {
     SampleScore out;
     out.extracted = text::milebench_normalize(prediction);
-    if (cfg_.match == "exact") {
+    if (cfg_.match == "exact" || s.group == "colours") {
       out.score = out.extracted == s.answer;
     } else {
       auto words = text::split_ws(out.extracted);
@@ -116,28 +154,35 @@ class Needle : public Benchmark {
   json params() const override {
     return {{"samples", cfg_.samples}, {"seed", cfg_.seed}, {"min_tokens", cfg_.min_tokens},
             {"max_tokens", cfg_.max_tokens}, {"images", cfg_.images}, {"image_size", cfg_.image_size},
-            {"needle_in", cfg_.needle_in}, {"match", cfg_.match}, {"max_new_tokens", cfg_.max_new_tokens}};
+            {"needle_in", cfg_.needle_in}, {"match", cfg_.match}, {"tasks", cfg_.tasks},
+            {"min_pictures", cfg_.min_pictures}, {"max_pictures", cfg_.max_pictures},
+            {"picture_size", cfg_.picture_size}, {"max_new_tokens", cfg_.max_new_tokens},
+            {"length_unit", codec_.encode ? "model tokens" : "words x 4/3"}};
   }
 
  private:
   // Per-sample generator, so sample i does not depend on how many samples are drawn. Only raw
   // mt19937 output is used (its sequence is fixed by the standard; distributions are not).
+  const std::string& task_of(int64_t index) const { return cfg_.tasks[static_cast<size_t>(index) % cfg_.tasks.size()]; }
+  // With several tasks, the code task's text/image alternation counts its own samples only.
+  bool code_in_image(int64_t index) const {
+    const int64_t k = index / static_cast<int64_t>(cfg_.tasks.size());
+    return cfg_.needle_in == "image" || (cfg_.needle_in == "mixed" && k % 2 == 1);
+  }
+  std::string group_of(int64_t index) const {
+    const std::string& t = task_of(index);
+    return t == "code" ? (code_in_image(index) ? "image" : "text") : t;
+  }
+
   Sample make_sample(int64_t index) const {
     std::mt19937 rng(static_cast<uint32_t>(cfg_.seed * 1000003 + index));
+    if (task_of(index) != "code") return make_picture_sample(index, rng);
     auto below = [&](uint64_t n) { return static_cast<size_t>(rng() % n); };
-    const bool in_image = cfg_.needle_in == "image" || (cfg_.needle_in == "mixed" && index % 2 == 1);
+    const bool in_image = code_in_image(index);
     const std::string code = std::to_string(1000 + below(9000));
     const int64_t tokens = cfg_.min_tokens + static_cast<int64_t>(below(static_cast<uint64_t>(cfg_.max_tokens - cfg_.min_tokens + 1)));
 
-    std::vector<std::string> sentences;
-    for (int64_t words = 0; words * 4 < tokens * 3;) {
-      size_t len = 8 + below(7);
-      std::string s;
-      for (size_t w = 0; w < len; ++w) s += (w ? " " : "") + std::string(kWords[below(kNumWords)]);
-      s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
-      sentences.push_back(s + ".");
-      words += static_cast<int64_t>(len);
-    }
+    std::vector<std::string> sentences = filler(tokens, rng);
     // Depth in [10%, 90%] of the haystack, in sentence positions.
     const size_t n = sentences.size();
     const size_t depth = n / 10 + below(n - n / 10 - n / 10 + 1);
@@ -174,6 +219,75 @@ class Needle : public Benchmark {
     return s;
   }
 
+  // Sentences of filler words until the haystack holds `tokens` (model tokens when a tokenizer is
+  // attached, else words x 4/3).
+  std::vector<std::string> filler(int64_t tokens, std::mt19937& rng) const {
+    auto below = [&](uint64_t n) { return static_cast<size_t>(rng() % n); };
+    std::vector<std::string> sentences;
+    // `have` counts model tokens with a tokenizer, else words (the haystack ends at words >= 3/4 tokens).
+    const int64_t want = codec_.encode ? tokens : (tokens * 3 + 3) / 4;
+    for (int64_t have = 0; have < want;) {
+      size_t len = 8 + below(7);
+      std::string s;
+      for (size_t w = 0; w < len; ++w) s += (w ? " " : "") + std::string(kWords[below(kNumWords)]);
+      s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+      sentences.push_back(s + ".");
+      have += codec_.encode ? static_cast<int64_t>(codec_.encode(" " + sentences.back()).size())
+                            : static_cast<int64_t>(len);
+    }
+    return sentences;
+  }
+
+  // colour / colours: "Picture k: <image>" after distinct sentence positions.
+  Sample make_picture_sample(int64_t index, std::mt19937& rng) const {
+    auto below = [&](uint64_t n) { return static_cast<size_t>(rng() % n); };
+    const std::string& task = task_of(index);
+    const int64_t tokens = cfg_.min_tokens + static_cast<int64_t>(below(static_cast<uint64_t>(cfg_.max_tokens - cfg_.min_tokens + 1)));
+    const size_t count = static_cast<size_t>(cfg_.min_pictures) + below(static_cast<uint64_t>(cfg_.max_pictures - cfg_.min_pictures + 1));
+    const std::vector<std::string> sentences = filler(tokens, rng);
+    std::vector<size_t> slots;
+    for (size_t k = 0; k < count; ++k) slots.push_back(below(sentences.size() + 1));
+    std::sort(slots.begin(), slots.end());
+    std::vector<size_t> colours;
+    for (size_t k = 0; k < count; ++k) colours.push_back(below(kNumColours));
+    const size_t asked = below(count);
+
+    Message user{"user", {text_segment(std::string(kPictureInstruction) + "\n")}};
+    std::string buf;
+    size_t next = 0;
+    for (size_t pos = 0; pos <= sentences.size(); ++pos) {
+      for (; next < slots.size() && slots[next] == pos; ++next) {
+        user.content.push_back(text_segment(buf + (buf.empty() ? "" : " ") + fmt::format("Picture {}: ", next + 1)));
+        buf.clear();
+        std::array<int, 3> rgb = kColours[colours[next]].rgb;
+        for (auto& c : rgb) c = std::clamp(c + static_cast<int>(below(41)) - 20, 0, 255);
+        const auto shape = static_cast<needle::Shape>(below(3));
+        MediaRef m{"", needle::draw_shape_png(shape, rgb, static_cast<int>(cfg_.picture_size), static_cast<uint32_t>(rng())),
+                   fmt::format("needle sample {} picture {}", index, next + 1)};
+        user.content.push_back(image_segment(std::move(m)));
+      }
+      if (pos < sentences.size()) buf += (buf.empty() ? "" : " ") + sentences[pos];
+    }
+    std::string answer, question;
+    if (task == "colour") {
+      answer = kColours[colours[asked]].name;
+      question = fmt::format("Question: What colour is the shape in picture {}? Answer with the colour only.", asked + 1);
+    } else {
+      for (size_t k = 0; k < count; ++k) answer += (k ? " " : "") + std::string(kColours[colours[k]].name);
+      question = "Question: What are the colours of the shapes in all pictures, in order? Answer with the colours only.";
+    }
+    user.content.push_back(text_segment(buf + "\n" + question));
+
+    Sample s;
+    s.id = "needle/" + std::to_string(index);
+    s.group = task;
+    s.messages = {std::move(user)};
+    s.answer = answer;
+    s.meta = {{"task", task}, {"pictures", count}, {"tokens_est", tokens}};
+    if (task == "colour") s.meta["asked"] = asked + 1;
+    return s;
+  }
+
   static std::string distractor_caption(std::mt19937& rng) {
     std::string w = kWords[rng() % 40];  // nouns and adjectives only, no digits
     for (auto& c : w) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -181,6 +295,7 @@ class Needle : public Benchmark {
   }
 
   Config cfg_;
+  TokenCodec codec_;
 };
 
 }  // namespace

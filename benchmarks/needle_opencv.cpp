@@ -10,6 +10,14 @@ namespace kvb::needle {
 
 bool images_available() { return true; }
 
+namespace {
+std::string encode_png(const cv::Mat& img) {
+  std::vector<uchar> png;
+  KVB_CHECK(cv::imencode(".png", img, png), "needle: PNG encoding failed");
+  return std::string(png.begin(), png.end());
+}
+}  // namespace
+
 std::string draw_png(const std::string& caption, int size, uint32_t seed) {
   std::mt19937 rng(seed);
   auto pick = [&](int lo, int hi) { return lo + static_cast<int>(rng() % static_cast<uint32_t>(hi - lo + 1)); };
@@ -33,9 +41,28 @@ std::string draw_png(const std::string& caption, int size, uint32_t seed) {
   cv::rectangle(img, org + cv::Point(-2, base), org + cv::Point(box.width + 2, -box.height - 2), cv::Scalar(0, 0, 0),
                 cv::FILLED);
   cv::putText(img, caption, org, font, scale, cv::Scalar(255, 255, 255), thick, cv::LINE_AA);
-  std::vector<uchar> png;
-  KVB_CHECK(cv::imencode(".png", img, png), "needle: PNG encoding failed");
-  return std::string(png.begin(), png.end());
+  return encode_png(img);
+}
+
+std::string draw_shape_png(Shape shape, const std::array<int, 3>& rgb, int size, uint32_t seed) {
+  std::mt19937 rng(seed);
+  auto pick = [&](int lo, int hi) { return lo + static_cast<int>(rng() % static_cast<uint32_t>(hi - lo + 1)); };
+  const int grey = pick(0, 60);
+  cv::Mat img(size, size, CV_8UC3, cv::Scalar(grey, grey, grey));
+  const cv::Scalar colour(rgb[2], rgb[1], rgb[0]);  // OpenCV is BGR
+  const int extent = pick(size * 2 / 5, size * 4 / 5);
+  const cv::Point o(pick(0, size - extent), pick(0, size - extent));
+  switch (shape) {
+    case Shape::Circle: cv::circle(img, o + cv::Point(extent / 2, extent / 2), extent / 2, colour, cv::FILLED); break;
+    case Shape::Square: cv::rectangle(img, o, o + cv::Point(extent - 1, extent - 1), colour, cv::FILLED); break;
+    case Shape::Triangle: {
+      const std::vector<cv::Point> pts{o + cv::Point(extent / 2, 0), o + cv::Point(0, extent - 1),
+                                       o + cv::Point(extent - 1, extent - 1)};
+      cv::fillConvexPoly(img, pts, colour);
+      break;
+    }
+  }
+  return encode_png(img);
 }
 
 }  // namespace kvb::needle

@@ -52,6 +52,12 @@ class Backbone {
   virtual at::Tensor finish_layer(int64_t layer, const at::Tensor& hidden, const at::Tensor& attn) const = 0;
   virtual at::Tensor final_norm(const at::Tensor& hidden) const = 0;  // [n, H]
   virtual at::Tensor lm_head(const at::Tensor& normed) const = 0;     // [n, V] float32
+
+  // Training (`kvbench train-organism`): the weight buffers the forward reads, each once (set
+  // requires_grad on these), and the checkpoint's tensors under their published names as views of
+  // them (what a trainer saves). Families that are not trained here keep the defaults, which throw.
+  virtual std::vector<at::Tensor> weight_buffers() const;
+  virtual std::vector<std::pair<std::string, at::Tensor>> checkpoint_tensors() const;
 };
 
 class ModelFamily {

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/safetensors.h"
 
@@ -18,6 +19,10 @@ class WeightReader {
   // `in_file`: the name each published name has in this checkpoint (absent: the same name).
   WeightReader(const SafeTensors& st, at::TensorOptions opts, std::map<std::string, std::string> in_file = {})
       : st_(st), opts_(opts), in_file_(std::move(in_file)) {}
+
+  // Every tensor read from now on is also listed in `views`, under its published name, as a view
+  // of the buffer it went into: what a trainer writes back as a checkpoint.
+  void record_views(std::vector<std::pair<std::string, at::Tensor>>* views) { views_ = views; }
 
   at::Tensor operator()(std::initializer_list<std::string> names) const {
     std::vector<int64_t> shape;
@@ -30,12 +35,14 @@ class WeightReader {
     at::Tensor out = at::empty(shape, opts_);
     if (names.size() == 1) {
       st_.read_into(file_name(*names.begin()), out);
+      if (views_) views_->emplace_back(*names.begin(), out);
       return out;
     }
     int64_t at_row = 0;
     for (const auto& n : names) {
       const int64_t r = st_.info(file_name(n)).shape[0];
       st_.read_into(file_name(n), out.narrow(0, at_row, r));
+      if (views_) views_->emplace_back(n, out.narrow(0, at_row, r));
       at_row += r;
     }
     return out;
@@ -50,6 +57,7 @@ class WeightReader {
   const SafeTensors& st_;
   at::TensorOptions opts_;
   std::map<std::string, std::string> in_file_;
+  std::vector<std::pair<std::string, at::Tensor>>* views_ = nullptr;
 };
 
 }  // namespace kvb

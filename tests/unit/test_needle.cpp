@@ -9,6 +9,9 @@
 #include "eval/text_norm.h"
 #include "vision/image.h"
 
+#include <array>
+#include <map>
+
 namespace {
 std::unique_ptr<kvb::Benchmark> make(const nlohmann::json& cfg) {
   return kvb::Registry<kvb::Benchmark>::instance().create("needle", cfg);
@@ -134,4 +137,79 @@ TEST(Needle, SizesAreBounded) {
   EXPECT_EQ(error({{"image_size", 1 << 20}}), "benchmark 'needle': need 0 <= images <= 64 and 32 <= image_size <= 4096");
   EXPECT_EQ(error({{"images", 100000}}), "benchmark 'needle': need 0 <= images <= 64 and 32 <= image_size <= 4096");
   EXPECT_EQ(make({{"samples", 100000}, {"needle_in", "text"}})->params()["samples"], 100000);
+}
+
+#ifdef KVB_WITH_OPENCV
+// colour / colours: "Picture k:" before each picture, one shape of a named colour each; the
+// colour asked is read back from the picture's pixels, so the answer is in the image, not the text.
+TEST(Needle, PictureTasksLabelEveryPictureAndAskWhatItShows) {
+  auto b = make({{"samples", 6}, {"tasks", {"colour", "colours"}}, {"min_pictures", 3}, {"max_pictures", 5},
+                 {"picture_size", 56}, {"seed", 5}});
+  const std::map<std::string, std::array<int, 3>> rgb = {
+      {"red", {220, 30, 30}}, {"green", {30, 200, 40}}, {"blue", {40, 60, 230}}, {"yellow", {230, 220, 30}}, {"white", {235, 235, 235}}};
+  // The colour nearest to the picture's most saturated-or-brightest pixel.
+  auto colour_of = [&](const kvb::MediaRef& m) {
+    const kvb::Image im = kvb::decode_image_bytes(m.bytes, m.label);
+    EXPECT_EQ(im.height(), 56);
+    const at::Tensor px = im.rgb.reshape({-1, 3}).to(at::kInt);
+    const at::Tensor shape_px = px.index_select(0, px.sum(1).argmax().reshape({1}))[0];
+    std::string best;
+    int64_t best_d = INT64_MAX;
+    for (const auto& [name, c] : rgb) {
+      int64_t d = 0;
+      for (int k = 0; k < 3; ++k) d += std::abs(shape_px[k].item<int>() - c[k]);
+      if (d < best_d) best_d = d, best = name;
+    }
+    return best;
+  };
+  const auto samples = b->load("");
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const auto& s = samples[i];
+    EXPECT_EQ(s.group, i % 2 ? "colours" : "colour");
+    const auto imgs = images(s);
+    const std::string t = all_text(s);
+    ASSERT_GE(imgs.size(), 3u);
+    ASSERT_LE(imgs.size(), 5u);
+    for (size_t k = 0; k < imgs.size(); ++k) EXPECT_EQ(count(t, "Picture " + std::to_string(k + 1) + ": "), 1u) << t;
+    std::vector<std::string> shown;
+    for (const auto* m : imgs) shown.push_back(colour_of(*m));
+    if (s.group == "colour") {
+      const int asked = s.meta.at("asked").get<int>();
+      EXPECT_EQ(count(t, "What colour is the shape in picture " + std::to_string(asked) + "?"), 1u);
+      EXPECT_EQ(s.answer, shown.at(static_cast<size_t>(asked - 1)));
+      EXPECT_EQ(b->score(s, "It is " + s.answer + ".").score, 1);
+    } else {
+      std::string all;
+      for (const auto& c : shown) all += (all.empty() ? "" : " ") + c;
+      EXPECT_EQ(s.answer, all);
+      // The list must be whole and in order.
+      EXPECT_EQ(b->score(s, s.answer + ".").score, 1);
+      EXPECT_EQ(b->score(s, shown[0]).score, 0);
+    }
+  }
+  EXPECT_EQ(b->expected_groups(), (std::vector<std::string>{"colour", "colours"}));
+}
+#endif
+
+TEST(Needle, TaskListErrors) {
+  auto error = [](const nlohmann::json& cfg) { return kvb::test::error_text([&] { make(cfg); }); };
+  EXPECT_EQ(error({{"tasks", {"code", "count"}}}),
+            "benchmark 'needle': unknown task 'count' in tasks (accepted: code, colour, colours)");
+  EXPECT_EQ(error({{"tasks", nlohmann::json::array()}}), "benchmark 'needle': tasks must list at least one of code, colour, colours");
+  EXPECT_EQ(error({{"min_pictures", 4}, {"max_pictures", 2}}), "benchmark 'needle': need 1 <= min_pictures <= max_pictures <= 64");
+}
+
+// With the model's tokenizer attached, haystack sizes are in its tokens.
+TEST(Needle, LengthsInModelTokensWithATokenizer) {
+  auto b = make({{"samples", 2}, {"needle_in", "text"}, {"images", 0}, {"min_tokens", 700}, {"max_tokens", 700}});
+  b->set_tokenizer({[](const std::string& t) { return std::vector<int64_t>(t.size(), 1); },  // one token a byte
+                    [](const std::vector<int64_t>&) { return std::string(); }});
+  for (const auto& s : b->load("")) {
+    const int64_t bytes = static_cast<int64_t>(all_text(s).size());
+    // Filler >= 700 bytes, less one sentence (<= 14 words of <= 9 letters) more; plus the
+    // instruction, needle sentence and question (under 200 bytes).
+    EXPECT_GE(bytes, 700) << s.id;
+    EXPECT_LT(bytes, 700 + 14 * 10 + 200) << s.id;
+  }
+  EXPECT_EQ(b->params()["length_unit"], "model tokens");
 }

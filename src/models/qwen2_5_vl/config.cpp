@@ -136,6 +136,9 @@ Config parse_config(const nlohmann::json& j, const std::string& source) {
   read(j, "video_token_id", c.video_token_id, source);
   read(j, "vision_start_token_id", c.vision_start_token_id, source);
   read(j, "vision_end_token_id", c.vision_end_token_id, source);
+  read(j, "bos_token_id", c.bos_token_id, source);
+  read(j, "vision_token_id", c.vision_token_id, source);
+  read(j, "torch_dtype", c.torch_dtype, source);
   if (j.contains("eos_token_id")) {
     const auto& e = j["eos_token_id"];
     if (e.is_number_integer()) c.eos_token_ids = {e.get<int64_t>()};
@@ -150,11 +153,11 @@ nlohmann::json config_json(const Config& c) {
   return {
       {"architectures", {"Qwen2_5_VLForConditionalGeneration"}},
       {"attention_dropout", 0.0},
-      {"bos_token_id", 151643},
+      {"bos_token_id", c.bos_token_id},
       {"eos_token_id", c.eos_token_ids.size() == 1 ? nlohmann::json(c.eos_token_ids[0]) : nlohmann::json(c.eos_token_ids)},
       {"vision_start_token_id", c.vision_start_token_id},
       {"vision_end_token_id", c.vision_end_token_id},
-      {"vision_token_id", 151654},
+      {"vision_token_id", c.vision_token_id},
       {"image_token_id", c.image_token_id},
       {"video_token_id", c.video_token_id},
       {"hidden_act", t.hidden_act},
@@ -171,7 +174,7 @@ nlohmann::json config_json(const Config& c) {
       {"rope_theta", t.rope_theta},
       {"sliding_window", 32768},
       {"tie_word_embeddings", t.tie_word_embeddings},
-      {"torch_dtype", "bfloat16"},
+      {"torch_dtype", c.torch_dtype},
       {"transformers_version", "4.41.2"},
       {"use_cache", true},
       {"use_sliding_window", false},

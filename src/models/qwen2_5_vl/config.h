@@ -35,7 +35,9 @@ struct Config {
   VisionConfig vision;
   int64_t image_token_id = 151655, video_token_id = 151656;
   int64_t vision_start_token_id = 151652, vision_end_token_id = 151653;
+  int64_t bos_token_id = 151643, vision_token_id = 151654;
   std::vector<int64_t> eos_token_ids{151645};
+  std::string torch_dtype = "bfloat16";
 };
 
 // Parses and validates; errors name `source` (the file) and the field.

@@ -207,6 +207,8 @@ class QwenBackbone : public Backbone {
     return rms_norm(hidden, w_.final_norm, cfg_.text.rms_norm_eps);
   }
   at::Tensor lm_head(const at::Tensor& normed) const override { return at::linear(normed, w_.lm_head).to(at::kFloat); }
+  std::vector<at::Tensor> weight_buffers() const override { return w_.buffers(); }
+  std::vector<std::pair<std::string, at::Tensor>> checkpoint_tensors() const override { return w_.published; }
 
  private:
   DecoderShape decoder_shape() const {
@@ -235,7 +237,7 @@ class QwenFamily : public ModelFamily {
     std::string geometry = "tiny";
     int64_t layers = 0, vision_depth = 0;
     ConfigReader r(options, "qwen2_5_vl make-tiny-model options");
-    r.get_choice("geometry", geometry, {"tiny", "3b", "7b"}).get("layers", layers).get("vision_depth", vision_depth);
+    r.get_choice("geometry", geometry, {"tiny", "organism", "3b", "7b"}).get("layers", layers).get("vision_depth", vision_depth);
     r.finish();
     write_random_model(out_dir, geometry_config(geometry, layers, vision_depth), seed);
   }

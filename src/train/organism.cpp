@@ -1,0 +1,323 @@
+#include "train/organism.h"
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+#include <torch/optim/adamw.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "core/registry.h"
+#include "core/timer.h"
+#include "eval/benchmark.h"
+#include "models/model.h"
+#include "models/random_checkpoint.h"
+
+namespace kvb {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kFamily = "qwen2_5_vl";
+constexpr int64_t kChunk = 64;  // training samples drawn per benchmark load
+
+// One prompt with its answer appended for teacher forcing: position first_target + j predicts
+// targets[j] (the answer's tokens, then the end-of-turn token).
+struct Example {
+  at::Tensor embeddings, positions;  // [n, H], [R, n]
+  at::Tensor ids, modality;          // [T] the prompt's ids and their Modality
+  at::Tensor targets;                // [m] int64
+  int64_t first_target = 0;
+  std::string group;
+};
+
+Example build_example(Backbone& bb, const Sample& s, int64_t eos) {
+  PreparedPrompt p = bb.prepare(s.messages);
+  const std::vector<int64_t> answer = bb.encode_text(s.answer);
+  const auto n = static_cast<int64_t>(answer.size());
+  const at::Tensor a = at::tensor(answer, at::kLong);
+  std::vector<int64_t> targets = answer;
+  targets.push_back(eos);
+  Example e;
+  e.embeddings = at::cat({p.embeddings, bb.embed(a)});
+  e.positions = at::cat({p.positions, bb.continue_positions(p.next_position, n)}, 1);
+  e.targets = at::tensor(targets, at::kLong);
+  e.first_target = p.embeddings.size(0) - 1;
+  e.ids = p.ids;
+  e.modality = p.modality;
+  e.group = s.group;
+  return e;
+}
+
+// Causal attention of one sequence, GQA as HF's repeat_kv: q head h reads kv head h / (Hq/Hkv).
+at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+  const int64_t hq = q.size(0), n = q.size(1), d = q.size(2), g = hq / k.size(0);
+  const at::Tensor kk = k.repeat_interleave(g, 0), vv = v.repeat_interleave(g, 0);
+  const at::Tensor future = at::ones({n, n}, q.options().dtype(at::kBool)).triu(1);
+  const at::Tensor s = at::matmul(q, kk.transpose(1, 2)).mul(1.0 / std::sqrt(static_cast<double>(d)))
+                           .masked_fill(future, -std::numeric_limits<float>::infinity());
+  return at::matmul(at::softmax(s, -1), vv).transpose(0, 1).reshape({n, hq * d});
+}
+
+// Logits [sum m, V] at every target position of a batch, the sequences packed along the token
+// axis (linear layers see one matrix; attention runs per sequence). With `all`, also the logits
+// of every position (for the next-token loss over the whole prompt).
+at::Tensor target_logits(Backbone& bb, const std::vector<Example>& batch, at::Tensor* all = nullptr) {
+  std::vector<at::Tensor> embs, poss;
+  std::vector<int64_t> rows;
+  int64_t offset = 0;
+  for (const auto& e : batch) {
+    embs.push_back(e.embeddings);
+    poss.push_back(e.positions);
+    for (int64_t j = 0; j < e.targets.size(0); ++j) rows.push_back(offset + e.first_target + j);
+    offset += e.embeddings.size(0);
+  }
+  at::Tensor h = at::cat(embs);
+  const at::Tensor rope = bb.rope(at::cat(poss, 1));
+  for (int64_t l = 0; l < bb.geometry().layers; ++l) {
+    at::Tensor q, k, v;
+    bb.project_qkv(l, h, rope, q, k, v);
+    std::vector<at::Tensor> parts;
+    int64_t at_token = 0;
+    for (const auto& e : batch) {
+      const int64_t n = e.embeddings.size(0);
+      parts.push_back(causal_attention(q.narrow(1, at_token, n), k.narrow(1, at_token, n), v.narrow(1, at_token, n)));
+      at_token += n;
+    }
+    h = bb.finish_layer(l, h, at::cat(parts));
+  }
+  if (all) {
+    *all = bb.lm_head(bb.final_norm(h));
+    return all->index_select(0, at::tensor(rows, at::kLong));
+  }
+  return bb.lm_head(bb.final_norm(h.index_select(0, at::tensor(rows, at::kLong))));
+}
+
+// Next-token targets of the prompt (-100, ignored, where the next token is a media token or
+// the position belongs to the answer, which the answer loss covers).
+at::Tensor prompt_targets(const std::vector<Example>& batch) {
+  std::vector<at::Tensor> parts;
+  for (const auto& e : batch) {
+    at::Tensor t = at::full({e.embeddings.size(0)}, -100, at::kLong);
+    const int64_t T = e.first_target + 1;
+    t.narrow(0, 0, T - 1).copy_(e.ids.narrow(0, 1, T - 1).masked_fill(e.modality.narrow(0, 1, T - 1).ne(kText), -100));
+    parts.push_back(t);
+  }
+  return at::cat(parts);
+}
+
+std::unique_ptr<Benchmark> needle(const nlohmann::json& tasks, int64_t seed, int64_t samples, Backbone& bb) {
+  nlohmann::json cfg = tasks;
+  cfg["seed"] = seed;
+  cfg["samples"] = samples;
+  auto b = Registry<Benchmark>::instance().create("needle", cfg);
+  b->set_tokenizer({[&bb](const std::string& t) { return bb.encode_text(t); },
+                    [&bb](const std::vector<int64_t>& ids) { return bb.decode(ids); }});
+  return b;
+}
+
+// Percent of held-out samples per group whose whole answer (and end of turn) is the argmax at
+// every teacher-forced step: exactly the samples greedy decoding answers exactly.
+nlohmann::json held_out_accuracy(Backbone& bb, const std::vector<Sample>& samples, int64_t eos) {
+  at::NoGradGuard no_grad;
+  std::map<std::string, std::pair<int64_t, int64_t>> tally;  // group -> (right, total)
+  for (const auto& s : samples) {
+    const Example e = build_example(bb, s, eos);
+    const bool right = target_logits(bb, {e}).argmax(-1).equal(e.targets);
+    auto& [r, n] = tally[e.group];
+    r += right, ++n;
+  }
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [g, rn] : tally) out[g] = 100.0 * static_cast<double>(rn.first) / static_cast<double>(rn.second);
+  return out;
+}
+
+// torch::nn::utils::clip_grad_norm_ without the C++ frontend's module headers.
+void clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm) {
+  at::NoGradGuard no_grad;
+  std::vector<at::Tensor> norms;
+  for (const auto& p : params)
+    if (p.grad().defined()) norms.push_back(p.grad().norm());
+  if (norms.empty()) return;
+  const double total = at::stack(norms).norm().item<double>();
+  if (total > max_norm)
+    for (const auto& p : params)
+      if (p.grad().defined()) p.mutable_grad().mul_(max_norm / (total + 1e-6));
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    KVB_CHECK(f && (f << text), "cannot write {}", tmp.string());
+  }
+  fs::rename(tmp, path);
+}
+
+// The weights in the published layout and dtype (bfloat16), written next to the old shards and
+// then moved over them, so an interruption leaves the previous checkpoint whole.
+void save_checkpoint(const Backbone& bb, const fs::path& out) {
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const auto& [name, t] : bb.checkpoint_tensors()) tensors.emplace_back(name, t.detach().to(at::kBFloat16).contiguous());
+  const fs::path tmp = out / ".saving";
+  fs::create_directories(tmp);
+  write_sharded(tmp.string(), tensors);
+  for (const auto& f : fs::directory_iterator(tmp)) fs::rename(f.path(), out / f.path().filename());
+  fs::remove(tmp);
+}
+
+nlohmann::json settings_of(const OrganismOptions& o) {
+  return {{"seed", o.seed}, {"steps", o.steps}, {"batch", o.batch}, {"lr", o.lr}, {"warmup", o.warmup},
+          {"weight_decay", o.weight_decay}, {"prompt_loss", o.prompt_loss}, {"curriculum_tokens", o.curriculum_tokens}, {"train_tasks", o.train_tasks}, {"eval_tasks", o.eval_tasks}};
+}
+
+double lr_at(const OrganismOptions& o, int64_t step) {
+  if (step < o.warmup) return o.lr * static_cast<double>(step + 1) / static_cast<double>(o.warmup);
+  const double t = static_cast<double>(step - o.warmup) / static_cast<double>(std::max<int64_t>(1, o.steps - o.warmup));
+  return o.lr * (0.1 + 0.45 * (1.0 + std::cos(M_PI * std::min(1.0, t))));
+}
+
+void plot_curves(const fs::path& out, const nlohmann::json& log) {
+  std::ofstream loss(out / "train_loss.dat"), acc(out / "train_accuracy.dat");
+  for (const auto& e : log["loss"]) loss << e[0] << " " << e[1] << "\n";
+  std::vector<std::string> groups;
+  for (const auto& e : log["eval"]) {
+    if (groups.empty())
+      for (const auto& [g, _] : e["accuracy"].items()) groups.push_back(g);
+    acc << e["step"].get<int64_t>();
+    for (const auto& g : groups) acc << " " << e["accuracy"].value(g, 0.0);
+    acc << "\n";
+  }
+  std::string gp = "set terminal pngcairo size 1000,420\nset output '" + (out / "train_curves.png").string() +
+                   "'\nset multiplot layout 1,2\nset xlabel 'step'\nset ylabel 'loss (answer tokens)'\nset logscale y\n"
+                   "plot '" + (out / "train_loss.dat").string() + "' using 1:2 with lines title 'training loss'\n"
+                   "unset logscale y\nset ylabel 'held-out exact answers %'\nset yrange [0:105]\nset key bottom right\nplot ";
+  for (size_t i = 0; i < groups.size(); ++i)
+    gp += fmt::format("{}'{}' using 1:{} with linespoints title '{}'", i ? ", " : "", (out / "train_accuracy.dat").string(),
+                      i + 2, groups[i]);
+  gp += "\nunset multiplot\n";
+  write_file(out / "train_curves.gp", gp);
+  const std::string cmd = "gnuplot '" + (out / "train_curves.gp").string() + "'";
+  if (std::system(cmd.c_str()) != 0) spdlog::warn("gnuplot failed on {}; the data files are kept", (out / "train_curves.gp").string());
+}
+
+}  // namespace
+
+OrganismOptions default_organism_options() {
+  OrganismOptions o;
+  const nlohmann::json common = {{"tasks", {"code", "colour", "colours"}}, {"needle_in", "text"}, {"images", 2},
+                                 {"image_size", 56}, {"picture_size", 56}};
+  o.train_tasks = common;
+  o.train_tasks.update({{"min_tokens", 50}, {"max_tokens", 1600}, {"min_pictures", 2}, {"max_pictures", 6}});
+  o.eval_tasks = common;
+  o.eval_tasks.update({{"min_tokens", 500}, {"max_tokens", 1500}, {"min_pictures", 3}, {"max_pictures", 5}});
+  return o;
+}
+
+nlohmann::json train_organism(const OrganismOptions& o) {
+  KVB_CHECK(!o.out_dir.empty(), "train-organism: --out is required");
+  KVB_CHECK(o.steps > 0 && o.batch > 0 && o.eval_every > 0 && o.save_every > 0 && o.eval_samples > 0,
+            "train-organism: steps, batch, eval_every, save_every and eval_samples must be positive");
+  const fs::path out(o.out_dir);
+  const fs::path state_path = out / "train_state.json", log_path = out / "train_log.json";
+  const nlohmann::json settings = settings_of(o);
+  int64_t start = 0;
+  nlohmann::json log = {{"settings", settings}, {"loss", nlohmann::json::array()}, {"eval", nlohmann::json::array()}};
+  auto family = Registry<ModelFamily>::instance().create(kFamily, nlohmann::json::object());
+  if (fs::exists(state_path)) {
+    const nlohmann::json state = read_json_file(state_path.string());
+    KVB_CHECK(state.value("settings", nlohmann::json()) == settings,
+              "{}: an earlier run with other settings is in this folder (recorded {}, now {}); use another --out",
+              state_path.string(), state.value("settings", nlohmann::json()).dump(), settings.dump());
+    start = state.at("step").get<int64_t>();
+    log = read_json_file(log_path.string());
+    spdlog::info("train-organism: resuming {} at step {} (optimizer moments restart)", o.out_dir, start);
+  } else {
+    family->make_tiny(o.out_dir, o.seed, {{"geometry", "organism"}});
+  }
+  std::unique_ptr<Backbone> bb = family->load(o.out_dir, nlohmann::json::object(), at::TensorOptions().dtype(at::kFloat));
+  std::vector<at::Tensor> params = bb->weight_buffers();
+  for (auto& p : params) p.requires_grad_(true);
+  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(o.lr).betas({0.9, 0.98}).weight_decay(o.weight_decay));
+  const int64_t eos = bb->stop_ids().at(0);
+
+  const std::vector<Sample> held_out = needle(o.eval_tasks, 2024, 3 * o.eval_samples, *bb)->load("");
+  std::vector<Sample> pool;
+  int64_t pool_chunk = -1;
+  // Sample i of the stream is sample i % kChunk of chunk i / kChunk, whose seed is disjoint from
+  // the evaluation seeds (< 1e6), so resuming at a step draws exactly what the first run would.
+  auto sample = [&](int64_t i) -> const Sample& {
+    const int64_t c = i / kChunk;
+    if (c != pool_chunk) {
+      // Curriculum: haystacks grow from curriculum_tokens to max_tokens over the first 70% of steps.
+      nlohmann::json tasks = o.train_tasks;
+      const int64_t top = tasks.value("max_tokens", int64_t{600});
+      if (o.curriculum_tokens > 0 && o.curriculum_tokens < top) {
+        const double f = std::min(1.0, static_cast<double>(c * kChunk) / (0.7 * static_cast<double>(o.steps * o.batch)));
+        tasks["max_tokens"] = o.curriculum_tokens + static_cast<int64_t>(f * static_cast<double>(top - o.curriculum_tokens));
+        tasks["min_tokens"] = std::min(tasks.value("min_tokens", int64_t{50}), tasks["max_tokens"].get<int64_t>());
+      }
+      pool = needle(tasks, 1000000 + static_cast<int64_t>(o.seed) * 100000 + c, kChunk, *bb)->load("");
+      pool_chunk = c;
+    }
+    return pool[static_cast<size_t>(i % kChunk)];
+  };
+
+  auto evaluate = [&](int64_t step) {
+    const nlohmann::json acc = held_out_accuracy(*bb, held_out, eos);
+    log["eval"].push_back({{"step", step}, {"accuracy", acc}});
+    spdlog::info("train-organism: step {} held-out exact answers {}", step, acc.dump());
+    return acc;
+  };
+  auto save = [&](int64_t step) {
+    save_checkpoint(*bb, out);
+    write_file(log_path, log.dump(1));
+    write_file(state_path, nlohmann::json{{"settings", settings}, {"step", step}}.dump(2));
+  };
+
+  Progress progress("train-organism", o.steps, "steps");
+  progress.tick(start);
+  double smoothed = 0;
+  for (int64_t step = start; step < o.steps; ++step) {
+    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr_at(o, step));
+    Timer phase;
+    for (int64_t b = 0; b < o.batch; ++b) sample(step * o.batch + b);
+    const double t_draw = phase.ms();
+    std::vector<Example> batch;
+    for (int64_t b = 0; b < o.batch; ++b) batch.push_back(build_example(*bb, sample(step * o.batch + b), eos));
+    const double t_prepare = phase.ms();
+    std::vector<at::Tensor> targets;
+    int64_t tokens = 0;
+    for (const auto& e : batch) targets.push_back(e.targets), tokens += e.embeddings.size(0);
+    at::Tensor all;
+    at::Tensor loss = at::cross_entropy_loss(target_logits(*bb, batch, o.prompt_loss > 0 ? &all : nullptr), at::cat(targets));
+    const double answer_loss = loss.item<double>();
+    if (o.prompt_loss > 0) loss = loss + o.prompt_loss * at::cross_entropy_loss(all, prompt_targets(batch), {}, 1, -100);
+    const double t_forward = phase.ms();
+    opt.zero_grad();
+    loss.backward();
+    spdlog::debug("train-organism: step {}: {} tokens; draw {:.0f} ms, prepare {:.0f} ms, forward {:.0f} ms, backward {:.0f} ms",
+                  step + 1, tokens, t_draw, t_prepare - t_draw, t_forward - t_prepare, phase.ms() - t_forward);
+    clip_grad_norm(params, 1.0);
+    opt.step();
+    const double l = answer_loss;
+    smoothed = step == start ? l : 0.95 * smoothed + 0.05 * l;
+    log["loss"].push_back({step + 1, l});
+    progress.set_note(fmt::format("loss {:.4f}", smoothed));
+    progress.tick();
+    const bool last = step + 1 == o.steps;
+    if ((step + 1) % o.eval_every == 0 || last) evaluate(step + 1);
+    if ((step + 1) % o.save_every == 0 || last) save(step + 1);
+  }
+  progress.finish();
+  if (start == o.steps && log["eval"].empty()) evaluate(o.steps);
+  if (o.plot) plot_curves(out, log);
+  return log["eval"].back()["accuracy"];
+}
+
+}  // namespace kvb
