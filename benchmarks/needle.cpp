@@ -156,8 +156,7 @@ class Needle : public Benchmark {
             {"max_tokens", cfg_.max_tokens}, {"images", cfg_.images}, {"image_size", cfg_.image_size},
             {"needle_in", cfg_.needle_in}, {"match", cfg_.match}, {"tasks", cfg_.tasks},
             {"min_pictures", cfg_.min_pictures}, {"max_pictures", cfg_.max_pictures},
-            {"picture_size", cfg_.picture_size}, {"max_new_tokens", cfg_.max_new_tokens},
-            {"length_unit", codec_.encode ? "model tokens" : "words x 4/3"}};
+            {"picture_size", cfg_.picture_size}, {"max_new_tokens", cfg_.max_new_tokens}};
   }
 
  private:

@@ -1,93 +1,12 @@
 #include "cache/kv_cache.h"
 
 #include <algorithm>
-#include <cmath>
 #include <numeric>
 
 #include "compress/tensor_fmt.h"
 #include "core/error.h"
 
 namespace kvb {
-
-int64_t uniform_budget(double ratio, int64_t tokens) {
-  if (!(ratio > 0.0 && ratio <= 1.0))
-    throw UsageError(fmt::format("retention ratio must be in (0, 1], got {}", ratio));
-  KVB_CHECK(tokens >= 1, "uniform_budget: no prefill tokens");
-  const auto b = static_cast<int64_t>(std::llround(ratio * static_cast<double>(tokens)));
-  return std::min(tokens, std::max<int64_t>(1, b));
-}
-
-std::vector<int64_t> plan_counts(const KeepPlan& plan) {
-  const int64_t h = plan.keep.size(0);
-  if (!plan.lengths.defined()) return std::vector<int64_t>(h, plan.keep.size(1));
-  auto l = plan.lengths.to(at::kLong).contiguous();
-  return std::vector<int64_t>(l.data_ptr<int64_t>(), l.data_ptr<int64_t>() + h);
-}
-
-namespace {
-
-// First (head, slot) where `bad` [H, K] is true, for error messages.
-std::pair<int64_t, int64_t> first_true(const at::Tensor& bad) {
-  auto idx = at::nonzero(bad);
-  return {idx[0][0].item<int64_t>(), idx[0][1].item<int64_t>()};
-}
-
-at::Tensor slot_mask(const std::vector<int64_t>& counts, int64_t width) {
-  auto c = at::tensor(counts, at::kLong);
-  return at::arange(width, at::kLong).unsqueeze(0) < c.unsqueeze(1);
-}
-
-}  // namespace
-
-void validate_plan(const KeepPlan& plan, const std::vector<int64_t>& lengths, int64_t head_dim,
-                   int64_t expected_total, const std::string& where) {
-  const auto h = static_cast<int64_t>(lengths.size());
-  KVB_CHECK(plan.keep.defined(), "{}: keep plan has no 'keep' tensor", where);
-  KVB_CHECK(plan.keep.dim() == 2 && plan.keep.size(0) == h,
-            "{}: keep must be [kv_heads={}, K], got {}", where, h, shape_str(plan.keep));
-  KVB_CHECK(plan.keep.scalar_type() == at::kLong, "{}: keep must be int64, got {}", where,
-            dtype_str(plan.keep));
-  const int64_t width = plan.keep.size(1);
-  if (plan.lengths.defined()) {
-    KVB_CHECK(plan.lengths.dim() == 1 && plan.lengths.size(0) == h,
-              "{}: lengths must be [kv_heads={}], got {}", where, h, shape_str(plan.lengths));
-    KVB_CHECK(plan.lengths.scalar_type() == at::kLong, "{}: lengths must be int64", where);
-  }
-  const auto counts = plan_counts(plan);
-  for (int64_t i = 0; i < h; ++i)
-    KVB_CHECK(counts[i] >= 0 && counts[i] <= width && counts[i] <= lengths[i],
-              "{}: head {} keeps {} tokens, but the plan has {} slots and the head holds {}",
-              where, i, counts[i], width, lengths[i]);
-  if (expected_total >= 0) {
-    const int64_t total = std::accumulate(counts.begin(), counts.end(), int64_t{0});
-    KVB_CHECK(total == expected_total, "{}: plan keeps {} tokens over {} heads, budget is {}",
-              where, total, h, expected_total);
-  }
-  auto keep = plan.keep.cpu();
-  auto valid = slot_mask(counts, width);
-  auto limit = at::tensor(lengths, at::kLong).unsqueeze(1);
-  auto out_of_range = valid & ((keep < 0) | (keep >= limit));
-  if (out_of_range.any().item<bool>()) {
-    auto [r, c] = first_true(out_of_range);
-    KVB_FAIL("{}: head {} slot {} keeps index {}, outside [0, {})", where, r, c,
-             keep[r][c].item<int64_t>(), lengths[r]);
-  }
-  if (width > 1) {
-    auto both = valid.narrow(1, 1, width - 1);
-    auto not_ascending = both & (keep.narrow(1, 1, width - 1) <= keep.narrow(1, 0, width - 1));
-    if (not_ascending.any().item<bool>()) {
-      auto [r, c] = first_true(not_ascending);
-      KVB_FAIL("{}: head {} indices not strictly ascending at slot {} ({} after {})", where, r,
-               c + 1, keep[r][c + 1].item<int64_t>(), keep[r][c].item<int64_t>());
-    }
-  }
-  for (const auto* rep : {&plan.keys, &plan.values}) {
-    if (!rep->defined()) continue;
-    KVB_CHECK(rep->dim() == 3 && rep->size(0) == h && rep->size(1) == width && rep->size(2) == head_dim,
-              "{}: replacement {} must be [{}, {}, {}], got {}", where,
-              rep == &plan.keys ? "keys" : "values", h, width, head_dim, rep->sizes());
-  }
-}
 
 KvCache::KvCache(int64_t layers) {
   KVB_CHECK(layers >= 1, "KvCache needs at least one layer, got {}", layers);
@@ -129,7 +48,7 @@ void KvCache::apply(int64_t layer, const KeepPlan& plan, int64_t expected_total)
   validate_plan(plan, l.len, d, expected_total, fmt::format("KvCache::apply layer {}", layer));
   const auto counts = plan_counts(plan);
   const int64_t lmax = *std::max_element(counts.begin(), counts.end());
-  auto valid = slot_mask(counts, lmax).to(l.k.device());
+  auto valid = count_mask(counts, lmax).to(l.k.device());
   auto idx = plan.keep.narrow(1, 0, lmax).to(l.k.device()).masked_fill(~valid, 0);
   auto gidx = idx.unsqueeze(-1).expand({idx.size(0), lmax, d});
   auto pick = [&](const at::Tensor& store, const at::Tensor& rep) {
@@ -194,7 +113,7 @@ at::Tensor KvCache::valid_mask(int64_t layer) const {
   const auto& l = at_layer(layer, "valid_mask");
   const int64_t lmax = max_length(layer);
   if (std::all_of(l.len.begin(), l.len.end(), [&](int64_t x) { return x == lmax; })) return {};
-  return slot_mask(l.len, lmax).to(l.k.device());
+  return count_mask(l.len, lmax).to(l.k.device());
 }
 
 std::vector<int64_t> KvCache::lengths(int64_t layer) const { return at_layer(layer, "lengths").len; }

@@ -9,22 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "compress/method.h"
+#include "compress/plan.h"  // KeepPlan and what makes one valid
 
 namespace kvb {
-
-// Uniform per-layer per-head budget: B = max(1, round(ratio * tokens)), at most `tokens`.
-int64_t uniform_budget(double ratio, int64_t tokens);
-
-// Kept count of each head of a plan (plan.lengths, or keep.size(1) for every head).
-std::vector<int64_t> plan_counts(const KeepPlan& plan);
-
-// Throws kvb::Error naming `where` unless `plan` is a valid plan for heads of `lengths`:
-// keep [H, K] int64, lengths [H] in [0, K], each row's first count ascending, unique, in
-// [0, lengths[h]); replacements, when given, [H, K, D] with D = head_dim. `expected_total`
-// (sum of counts over heads) is checked when >= 0.
-void validate_plan(const KeepPlan& plan, const std::vector<int64_t>& lengths, int64_t head_dim,
-                   int64_t expected_total, const std::string& where);
 
 class KvCache {
  public:

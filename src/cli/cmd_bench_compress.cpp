@@ -15,9 +15,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <ctime>
 
 #include "cli/command.h"
 #include "compress/dct.h"
+#include "compress/dct_fft.h"
 #include "compress/offline.h"
 #include "core/error.h"
 #include "core/progress.h"
@@ -43,15 +45,38 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// Waits for the device's queued work (a scalar read back syncs the stream everything ran on);
+// no-op on CPU. Set by --device.
+at::Device g_device = at::kCPU;
+void sync() {
+  if (!g_device.is_cpu()) at::zeros({1}, at::TensorOptions().device(g_device)).sum().item<float>();
+}
+
+// --clock cpu: process CPU time instead of wall time (with --threads 1 it is the work done,
+// whatever else the machine runs; wall time on a loaded shared machine is mostly waiting).
+bool g_cpu_clock = false;
+double cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
+}
+
+// Every timed run of the last time_median call (min and median go into the JSON).
+std::vector<double> g_last_runs;
+
 template <class F>
 double time_median(int repeats, F&& f) {
   f();  // warm-up: FFTW plans, allocator, caches
+  sync();
   std::vector<double> ms;
   for (int i = 0; i < repeats; ++i) {
     kvb::Timer t;
+    const double c0 = cpu_ms();
     f();
-    ms.push_back(t.ms());
+    sync();
+    ms.push_back(g_cpu_clock ? cpu_ms() - c0 : t.ms());
   }
+  g_last_runs = ms;
   return median(ms);
 }
 
@@ -77,6 +102,8 @@ kvb::OfflinePrefill synthetic(const kvb::ModelGeometry& g, int64_t t, int64_t wi
     kv.values = at::randn({g.kv_heads, t, g.head_dim});
     kv.window_queries = at::randn({g.q_heads, std::min(window, t), g.head_dim});
     kv.attention_mass = at::rand({g.q_heads, t}) * (static_cast<double>(t) / 16);
+    if (!g_device.is_cpu())
+      for (auto* x : {&kv.keys, &kv.values, &kv.window_queries, &kv.attention_mass}) *x = x->to(g_device);
     p.layers.push_back(kv);
   }
   return p;
@@ -84,7 +111,14 @@ kvb::OfflinePrefill synthetic(const kvb::ModelGeometry& g, int64_t t, int64_t wi
 
 // One FFTW DCT-II + DCT-III of every layer's K and V along the token axis (the work FlashCache
 // cannot avoid), including the transpose of [Hkv, T, D] to the contiguous rows FFTW is fast on.
+// Off the CPU: the ATen-FFT DCT pair FlashCache runs there (cuFFT), on [Hkv, T, D] as is.
 double dct_bound(const kvb::OfflinePrefill& p, int repeats) {
+  if (!g_device.is_cpu())
+    return time_median(repeats, [&] {
+      for (const auto& l : p.layers)
+        for (const auto* x : {&l.keys, &l.values})
+          kvb::dct_raw_fft(kvb::dct_raw_fft(*x, kvb::DctKind::kII), kvb::DctKind::kIII);
+    });
   return time_median(repeats, [&] {
     for (const auto& l : p.layers)
       for (const auto* x : {&l.keys, &l.values}) {
@@ -110,6 +144,11 @@ double gemm_bound(const kvb::OfflinePrefill& p, int repeats) {
 
 // One read pass over every layer's K and V.
 double memory_bound(const kvb::OfflinePrefill& p, int repeats, double* sink) {
+  if (!g_device.is_cpu())  // one reduction per tensor reads it once
+    return time_median(repeats, [&] {
+      for (const auto& l : p.layers)
+        for (const auto* x : {&l.keys, &l.values}) x->sum();
+    });
   return time_median(repeats, [&] {
     std::vector<double> part(p.layers.size());
     at::parallel_for(0, static_cast<int64_t>(p.layers.size()), 1, [&](int64_t b, int64_t e) {
@@ -168,9 +207,9 @@ std::string table(const json& r) {
                              : std::string(" - |");
     s += "\n";
   };
-  for (const auto& [name, m] : r["methods"].items()) row(name, m["ms"]);
+  for (const auto& [name, m] : r["methods"].items()) row(name, m.value("ms", json::object()));
   row("bound: memory pass over KV", r["bounds"]["memory_pass_ms"]);
-  row("bound: FFTW DCT+IDCT pass", r["bounds"]["dct_idct_ms"]);
+  row(r.value("device", "cpu") == "cpu" ? "bound: FFTW DCT+IDCT pass" : "bound: cuFFT DCT+IDCT pass", r["bounds"]["dct_idct_ms"]);
   row("bound: window-attention GEMM", r["bounds"]["window_gemm_ms"]);
   return s;
 }
@@ -181,7 +220,7 @@ void run_method(kvb::CompressionMethod& m, kvb::OfflinePrefill& p, const at::Ten
                 double ratio, const std::string& name) {
   if (m.needs().prefill_summary)
     for (auto& l : p.layers) l.summary = m.summarize_prefill(l, all_queries, p.info);
-  kvb::compress_all(m, p, ratio, name);
+  kvb::compression_step(m, p.layers, p.info, ratio, name);
 }
 
 }  // namespace
@@ -195,6 +234,8 @@ KVB_COMMAND(setup_bench_compress, "bench-compress",
   auto repeats = std::make_shared<int>(3);
   auto window = std::make_shared<int64_t>(32);
   auto out = std::make_shared<std::string>("results/bench/compress.json");
+  auto device = std::make_shared<std::string>("cpu");
+  auto clock = std::make_shared<std::string>("wall");
   auto threads = std::make_shared<int>(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   std::vector<std::string> names;
   for (const auto& [n, g] : geometries()) names.push_back(n);
@@ -207,8 +248,13 @@ KVB_COMMAND(setup_bench_compress, "bench-compress",
   sub.add_option("--threads", *threads, "intra-op threads for methods and bounds alike (default: all cores)")
       ->check(CLI::Range(1, 1024));
   sub.add_option("--out", *out, "JSON output");
+  sub.add_option("--device", *device, "cpu | cuda | cuda:N: where the prefill lives and every method and bound runs (default cpu)");
+  sub.add_option("--clock", *clock, "wall (default) | cpu: process CPU time (use with --threads 1 on a loaded machine)")
+      ->check(CLI::IsMember({"wall", "cpu"}));
   return [=] {
     at::set_num_threads(*threads);
+    g_device = at::Device(*device);
+    g_cpu_clock = *clock == "cpu";
     const auto& reg = kvb::Registry<kvb::CompressionMethod>::instance();
     auto list = *methods;
     if (list.empty())
@@ -217,7 +263,7 @@ KVB_COMMAND(setup_bench_compress, "bench-compress",
     const auto g = geometries().at(*geometry);
     json r = {{"geometry", {{"name", *geometry}, {"layers", g.layers}, {"q_heads", g.q_heads},
                             {"kv_heads", g.kv_heads}, {"head_dim", g.head_dim}}},
-              {"tokens", *tokens}, {"ratio", *ratio}, {"repeats", *repeats}, {"window", *window},
+              {"tokens", *tokens}, {"ratio", *ratio}, {"device", *device}, {"clock", *clock}, {"repeats", *repeats}, {"window", *window},
               {"machine", {{"cpu", cpu_name()}, {"cores", std::thread::hardware_concurrency()},
                            {"torch_threads", at::get_num_threads()},
                            {"omp_wait_policy", env_or("OMP_WAIT_POLICY", "unset")},
@@ -233,21 +279,33 @@ KVB_COMMAND(setup_bench_compress, "bench-compress",
       auto p = synthetic(g, t, *window);
       progress.set_note(fmt::format("T={} bounds", t));
       r["bounds"]["dct_idct_ms"][key] = dct_bound(p, *repeats);
+      r["runs_ms"]["bound:dct_idct"][key] = g_last_runs;
+      if (g_device.is_cpu())  // which CPU DCT dct_rows picked for this length (timed once)
+        r["dct_algorithm"][key] = kvb::dct_algo_name(kvb::dct_rows_choice(kvb::DctKind::kII, t)) + "/" +
+                                  kvb::dct_algo_name(kvb::dct_rows_choice(kvb::DctKind::kIII, t));
       progress.tick();
       r["bounds"]["memory_pass_ms"][key] = memory_bound(p, *repeats, &sink);
       progress.tick();
       r["bounds"]["window_gemm_ms"][key] = gemm_bound(p, *repeats);
+      r["runs_ms"]["bound:window_gemm"][key] = g_last_runs;
       progress.tick();
       at::Tensor all_queries;  // one [Hq, T, D] shared by every layer: 8K x 28 layers would not fit
       for (const auto& name : list) {
         progress.set_note(fmt::format("T={} {}", t, name));
         auto m = reg.create(name, json::object());
         const auto needs = m->needs();
-        if (needs.prefill_summary && !all_queries.defined()) all_queries = at::randn({g.q_heads, t, g.head_dim});
+        if (needs.prefill_summary && !all_queries.defined())
+          all_queries = at::randn({g.q_heads, t, g.head_dim}).to(g_device);
         r["methods"][name]["needs"] = {{"window_queries", needs.window_queries},
                                        {"prefill_attention", needs.prefill_attention},
                                        {"prefill_summary", needs.prefill_summary}};
-        r["methods"][name]["ms"][key] = time_median(*repeats, [&] { run_method(*m, p, all_queries, *ratio, name); });
+        try {
+          r["methods"][name]["ms"][key] = time_median(*repeats, [&] { run_method(*m, p, all_queries, *ratio, name); });
+          r["runs_ms"][name][key] = g_last_runs;
+        } catch (const std::exception& e) {  // one method failing (e.g. not yet on this device) is a recorded cell
+          r["methods"][name]["errors"][key] = e.what();
+          spdlog::warn("{} at T={}: {}", name, t, e.what());
+        }
         progress.tick();
       }
     }

@@ -7,7 +7,6 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "cache/kv_cache.h"
 #include "cli/command.h"
 #include "compress/offline.h"
 #include "core/config.h"
@@ -41,7 +40,7 @@ KVB_COMMAND(setup_compress, "compress", "Run a compression method on a KV dump (
                  prefill.info.geometry.q_heads);
     kvb::prepare_needs(prefill, *m, *method, *kv);
     kvb::Timer timer;
-    auto result = kvb::compress_all(*m, prefill, *ratio, *method);
+    auto result = kvb::compression_step(*m, prefill.layers, prefill.info, *ratio, *method);
     spdlog::info("{} at rho={}: compressed in {:.2f} ms", *method, *ratio, timer.ms());
     const auto text = kvb::plans_to_json(result, *m, *method, *ratio).dump() + "\n";
     if (out->empty()) {

@@ -1,35 +1,30 @@
-// `kvbench preprocess (--image F | --video F | --synthetic HxW) [--preprocessor FILE] [--json]`:
-// runs the Qwen2-VL image/video preprocessing alone and reports sizes, grid, token count and
-// time per stage (for checking a dataset's token budget and for `make bench`).
+// `kvbench preprocess (--image F | --video F | --synthetic HxW) [--family NAME] [--preprocessor FILE] [--json]`:
+// runs a model family's image/video preprocessing alone (ModelFamily::preprocess_report) and
+// reports sizes, grid, token count and time per stage (for checking a dataset's token budget
+// and for `make bench`).
 #include <ATen/ATen.h>
 
-#include <chrono>
 #include <iostream>
 #include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
-#include "core/config.h"
 #include "core/error.h"
+#include "core/registry.h"
+#include "core/timer.h"
+#include "models/model.h"
 #include "vision/image.h"
-#include "vision/qwen_processor.h"
-#include "vision/resize.h"
-#include "vision/video.h"
 
 namespace {
 
 struct Options {
-  std::string image, video, synthetic, preprocessor;
+  std::string image, video, synthetic, preprocessor, family = "qwen2_5_vl";
   int64_t min_pixels = 0, max_pixels = 0;
   double fps = 0;
   int64_t max_frames = 0, video_max_pixels = 0;
   int repeat = 1;
   bool json = false;
 };
-
-double ms_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // A deterministic test card: gradients plus a hashed texture, so resizing does real work.
 kvb::Image synthetic_image(const std::string& spec) {
@@ -47,11 +42,12 @@ kvb::Image synthetic_image(const std::string& spec) {
 
 }  // namespace
 
-KVB_COMMAND(setup_preprocess, "preprocess", "Run Qwen2-VL image/video preprocessing alone (sizes, grid, tokens, timings)") {
+KVB_COMMAND(setup_preprocess, "preprocess", "Run a model family's image/video preprocessing alone (sizes, grid, tokens, timings)") {
   auto o = std::make_shared<Options>();
   sub.add_option("--image", o->image, "image file (JPEG/PNG/WebP...)");
   sub.add_option("--video", o->video, "video file");
   sub.add_option("--synthetic", o->synthetic, "a generated HEIGHTxWIDTH test image instead of a file");
+  sub.add_option("--family", o->family, "model family whose processor runs (default qwen2_5_vl; see kvbench list models)");
   sub.add_option("--preprocessor", o->preprocessor, "preprocessor_config.json (default: transformers' defaults)");
   sub.add_option("--min-pixels", o->min_pixels, "override min_pixels");
   sub.add_option("--max-pixels", o->max_pixels, "override max_pixels");
@@ -63,50 +59,27 @@ KVB_COMMAND(setup_preprocess, "preprocess", "Run Qwen2-VL image/video preprocess
   return [o] {
     const int sources = !o->image.empty() + !o->video.empty() + !o->synthetic.empty();
     if (sources != 1) throw kvb::UsageError("give exactly one of --image, --video, --synthetic");
-    kvb::QwenProcessorConfig cfg;
-    if (!o->preprocessor.empty())
-      cfg = kvb::QwenProcessorConfig::from_json(kvb::read_json_file(o->preprocessor), o->preprocessor);
-    if (o->min_pixels > 0) cfg.min_pixels = o->min_pixels;
-    if (o->max_pixels > 0) cfg.max_pixels = o->max_pixels;
+    // The flags are the family's model-option keys for media.
+    nlohmann::json options = nlohmann::json::object(), video = nlohmann::json::object();
+    if (o->min_pixels > 0) options["min_pixels"] = o->min_pixels;
+    if (o->max_pixels > 0) options["max_pixels"] = o->max_pixels;
+    if (o->fps > 0) video["fps"] = o->fps;
+    if (o->max_frames > 0) video["max_frames"] = o->max_frames;
+    if (o->video_max_pixels > 0) video["max_pixels"] = o->video_max_pixels;
+    if (!video.empty()) options["video"] = video;
+    const auto family = kvb::Registry<kvb::ModelFamily>::instance().create(o->family, nlohmann::json::object());
 
     nlohmann::json out;
     for (int r = 0; r < o->repeat; ++r) {
-      out = nlohmann::json::object();
-      kvb::VisionInput in;
       if (!o->video.empty()) {
-        kvb::VideoSamplingConfig vc;
-        if (o->fps > 0) vc.fps = o->fps;
-        if (o->max_frames > 0) vc.max_frames = o->max_frames;
-        if (o->video_max_pixels > 0) vc.max_pixels = o->video_max_pixels;
-        auto t0 = std::chrono::steady_clock::now();
-        kvb::SampledVideo v = kvb::sample_video(o->video, vc);
-        out["decode_sample_resize_ms"] = ms_since(t0);
-        t0 = std::chrono::steady_clock::now();
-        in = kvb::preprocess_video(v, cfg);
-        out["patchify_ms"] = ms_since(t0);
-        out["source"] = {{"frames", v.total_frames}, {"fps", v.video_fps}};
-        out["frame_indices"] = v.frame_indices;
-        out["sample_fps"] = v.sample_fps;
-        out["frame_size"] = {v.frames[0].height(), v.frames[0].width()};
-        out["second_per_grid_t"] = in.second_per_grid_t;
-      } else {
-        auto t0 = std::chrono::steady_clock::now();
-        kvb::Image img = o->image.empty() ? synthetic_image(o->synthetic) : kvb::decode_image_file(o->image);
-        out["decode_ms"] = ms_since(t0);
-        auto [h, w] = kvb::smart_resize(img.height(), img.width(), cfg.factor(), cfg.min_pixels, cfg.max_pixels);
-        t0 = std::chrono::steady_clock::now();
-        at::Tensor resized = kvb::resize_bicubic_pil(img.rgb, h, w);
-        out["resize_ms"] = ms_since(t0);
-        t0 = std::chrono::steady_clock::now();
-        in = kvb::patchify_frames({resized}, cfg);
-        out["patchify_ms"] = ms_since(t0);
-        out["source"] = {{"height", img.height()}, {"width", img.width()}};
-        out["resized"] = {h, w};
+        out = family->preprocess_report({nullptr, o->video}, o->preprocessor, options);
+        continue;
       }
-      at::Tensor g = in.grid_thw.contiguous();
-      out["grid_thw"] = {g[0][0].item<int64_t>(), g[0][1].item<int64_t>(), g[0][2].item<int64_t>()};
-      out["pixel_values"] = {in.pixel_values.size(0), in.pixel_values.size(1)};
-      out["tokens"] = in.num_tokens(cfg.merge_size);
+      kvb::Timer t;
+      const kvb::Image img = o->image.empty() ? synthetic_image(o->synthetic) : kvb::decode_image_file(o->image);
+      const double decode_ms = t.ms();
+      out = family->preprocess_report({&img, ""}, o->preprocessor, options);
+      out["decode_ms"] = decode_ms;
     }
     if (o->json) {
       std::cout << out.dump(2) << "\n";

@@ -1,5 +1,5 @@
 // `kvbench train-organism --out DIR [--seed N] [--steps N] [--batch N] [--lr X] [--eval-every N]
-//  [--eval-samples N] [--set train.KEY=V] [--set eval.KEY=V] [--no-plot]`
+//  [--eval-samples N] [--curriculum-tokens N] [--set train.KEY=V] [--set eval.KEY=V] [--device D] [--no-plot]`
 #include <iostream>
 
 #include "cli/command.h"
@@ -14,19 +14,20 @@ KVB_COMMAND(setup_train_organism, "train-organism",
   auto no_plot = std::make_shared<bool>(false);
   sub.add_option("--out", o->out_dir, "checkpoint folder (resumed when it holds a run with the same settings)")->required();
   sub.add_option("--seed", o->seed, "initial weights and training sample stream (default 1)");
-  sub.add_option("--steps", o->steps, "optimiser steps (default 2400)")->check(CLI::PositiveNumber);
+  sub.add_option("--steps", o->steps, "optimiser steps (default 1000)")->check(CLI::PositiveNumber);
   sub.add_option("--batch", o->batch, "samples per step (default 8)")->check(CLI::PositiveNumber);
-  sub.add_option("--lr", o->lr, "peak AdamW learning rate (default 2e-3)")->check(CLI::PositiveNumber);
+  sub.add_option("--lr", o->lr, "peak AdamW learning rate (default 4e-3)")->check(CLI::PositiveNumber);
   sub.add_option("--warmup", o->warmup, "linear warm-up steps (default 100)")->check(CLI::NonNegativeNumber);
-  sub.add_option("--eval-every", o->eval_every, "held-out accuracy every N steps (default 200)")->check(CLI::PositiveNumber);
-  sub.add_option("--save-every", o->save_every, "checkpoint every N steps (default 200)")->check(CLI::PositiveNumber);
+  sub.add_option("--eval-every", o->eval_every, "held-out accuracy every N steps (default 100)")->check(CLI::PositiveNumber);
+  sub.add_option("--save-every", o->save_every, "checkpoint every N steps (default 50)")->check(CLI::PositiveNumber);
   sub.add_option("--curriculum-tokens", o->curriculum_tokens,
-                 "training haystacks grow from this length to train.max_tokens over 70% of the steps (default 200; 0: off)")
+                 "training haystacks stay this short for half the steps, then grow to train.max_tokens by 90% (default 250; 0: off)")
       ->check(CLI::NonNegativeNumber);
-  sub.add_option("--eval-samples", o->eval_samples, "held-out samples per task (default 30)")->check(CLI::PositiveNumber);
+  sub.add_option("--eval-samples", o->eval_samples, "held-out samples per task (default 15)")->check(CLI::PositiveNumber);
   sub.add_option("--set", *sets,
                  "needle options of the training stream or the held-out set: train.KEY=V or eval.KEY=V, e.g. "
                  "train.max_tokens=800 (repeatable)");
+  sub.add_option("--device", o->device, "cpu (default), cuda or cuda:N");
   sub.add_flag("--no-plot", *no_plot, "skip the gnuplot curves");
   return [o, sets, no_plot] {
     std::vector<std::string> train, eval;

@@ -10,8 +10,8 @@
 #include "cli/command.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/prompt.h"
 #include "engine/hf_messages.h"
-#include "engine/prompt.h"
 
 namespace kvb::cli {
 

@@ -3,11 +3,20 @@
 #include <ATen/Parallel.h>
 #include <fftw3.h>
 
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <mutex>
+#include <string>
 #include <tuple>
+#include <vector>
 
 #include "compress/tensor_fmt.h"
 #include "core/error.h"
@@ -15,14 +24,43 @@
 namespace kvb {
 namespace {
 
+// FFTW's planner (and its wisdom) is not thread-safe: every plan, import and export happens
+// under this one lock. Executing a finished plan is thread-safe.
+std::mutex& planner_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+// Wisdom: imported once before the first plan, exported (write then rename) after each plan
+// that had to measure. Failures to read or write only cost measuring again.
+void import_wisdom_locked() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  const std::string path = fftw_wisdom_path();
+  if (!path.empty() && std::filesystem::exists(path) && !fftwf_import_wisdom_from_filename(path.c_str()))
+    spdlog::debug("FFTW wisdom {} unreadable; planning afresh", path);
+}
+
+void export_wisdom_locked() {
+  const std::string path = fftw_wisdom_path();
+  if (path.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  const std::string tmp = path + ".tmp" + std::to_string(static_cast<long>(::getpid()));
+  if (fftwf_export_wisdom_to_filename(tmp.c_str())) {
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) std::filesystem::remove(tmp, ec);
+  }
+}
+
 using PlanKey = std::tuple<int, int64_t, int64_t, int64_t>;
 
 // Plans live for the whole process: they are small and FFTW's own cleanup at exit would race
 // with static destructors, so they are deliberately never destroyed.
 fftwf_plan plan_for(DctKind kind, int64_t b, int64_t t, int64_t c) {
-  static std::mutex mu;
   static std::map<PlanKey, fftwf_plan> plans;
-  std::lock_guard<std::mutex> lock(mu);
+  std::lock_guard<std::mutex> lock(planner_mutex());
   const PlanKey key{static_cast<int>(kind), b, t, c};
   auto it = plans.find(key);
   if (it != plans.end()) return it->second;
@@ -41,11 +79,70 @@ fftwf_plan plan_for(DctKind kind, int64_t b, int64_t t, int64_t c) {
   return p;
 }
 
-// One-row plans for dct_rows, planned without alignment assumptions so any row can be executed.
-fftwf_plan row_plan_for(DctKind kind, int64_t t) {
-  static std::mutex mu;
+// Rows per FFTW call: about 128 KB of input per block (L2-sized), at most 256 rows.
+int64_t block_rows(int64_t t) { return std::clamp<int64_t>((int64_t(1) << 15) / std::max<int64_t>(t, 1), 1, 256); }
+
+// One (algorithm, kind, T, rows) plan, FFTW_MEASURE. REDFT plans are unaligned single-stride
+// r2r over `rows` contiguous rows of the caller's memory; Makhoul plans are r2c / c2r over
+// `rows` rows of the per-thread aligned scratch (real rows of T, complex rows of T/2 + 1).
+struct RowPlan {
+  fftwf_plan plan = nullptr;
+  std::vector<float> cos_, sin_;  // Makhoul: cos / sin(pi k / 2T), k = 0..T/2
+};
+
+const RowPlan& row_plan(DctAlgo algo, DctKind kind, int64_t t, int64_t rows) {
+  static std::map<std::tuple<int, int, int64_t, int64_t>, RowPlan> plans;
+  std::lock_guard<std::mutex> lock(planner_mutex());
+  const auto key = std::make_tuple(static_cast<int>(algo), static_cast<int>(kind), t, rows);
+  auto it = plans.find(key);
+  if (it != plans.end()) return it->second;
+  import_wisdom_locked();
+  const int n = static_cast<int>(t), hn = n / 2 + 1, howmany = static_cast<int>(rows);
+  const size_t reals = static_cast<size_t>(rows * t), cplx = static_cast<size_t>(rows * hn);
+  RowPlan rp;
+  const size_t wisdom_before = [] {
+    char* w = fftwf_export_wisdom_to_string();
+    const size_t len = w ? std::strlen(w) : 0;
+    std::free(w);
+    return len;
+  }();
+  if (algo == DctAlgo::kRedft) {
+    auto* in = fftwf_alloc_real(reals);
+    auto* out = fftwf_alloc_real(reals);
+    fftwf_r2r_kind k = kind == DctKind::kII ? FFTW_REDFT10 : FFTW_REDFT01;
+    rp.plan = fftwf_plan_many_r2r(1, &n, howmany, in, nullptr, 1, n, out, nullptr, 1, n, &k,
+                                  FFTW_MEASURE | FFTW_UNALIGNED);
+    fftwf_free(in);
+    fftwf_free(out);
+  } else {
+    auto* re = fftwf_alloc_real(reals);
+    auto* co = fftwf_alloc_complex(cplx);
+    rp.plan = kind == DctKind::kII
+                  ? fftwf_plan_many_dft_r2c(1, &n, howmany, re, nullptr, 1, n, co, nullptr, 1, hn, FFTW_MEASURE)
+                  : fftwf_plan_many_dft_c2r(1, &n, howmany, co, nullptr, 1, hn, re, nullptr, 1, n,
+                                            FFTW_MEASURE | FFTW_DESTROY_INPUT);
+    fftwf_free(re);
+    fftwf_free(co);
+    rp.cos_.resize(hn);
+    rp.sin_.resize(hn);
+    for (int k = 0; k < hn; ++k) {
+      const double a = M_PI * k / (2.0 * n);
+      rp.cos_[k] = static_cast<float>(std::cos(a));
+      rp.sin_[k] = static_cast<float>(std::sin(a));
+    }
+  }
+  KVB_CHECK(rp.plan != nullptr, "FFTW could not plan a DCT of length {} ({} rows)", t, rows);
+  char* w = fftwf_export_wisdom_to_string();
+  const bool grew = w && std::strlen(w) != wisdom_before;
+  std::free(w);
+  if (grew) export_wisdom_locked();
+  return plans.emplace(key, std::move(rp)).first->second;
+}
+
+// kLegacy: the single-row FFTW_ESTIMATE plan the code used before Makhoul and MEASURE.
+fftwf_plan legacy_plan(DctKind kind, int64_t t) {
   static std::map<std::pair<int, int64_t>, fftwf_plan> plans;
-  std::lock_guard<std::mutex> lock(mu);
+  std::lock_guard<std::mutex> lock(planner_mutex());
   const auto key = std::make_pair(static_cast<int>(kind), t);
   auto it = plans.find(key);
   if (it != plans.end()) return it->second;
@@ -62,6 +159,137 @@ fftwf_plan row_plan_for(DctKind kind, int64_t t) {
   return p;
 }
 
+// Per-thread FFTW-aligned scratch for Makhoul blocks.
+struct Scratch {
+  float* re = nullptr;
+  fftwf_complex* co = nullptr;
+  size_t reals = 0, cplx = 0;
+  ~Scratch() {
+    fftwf_free(re);
+    fftwf_free(co);
+  }
+  void reserve(size_t r, size_t c) {
+    if (r > reals) {
+      fftwf_free(re);
+      re = fftwf_alloc_real(r);
+      reals = r;
+    }
+    if (c > cplx) {
+      fftwf_free(co);
+      co = fftwf_alloc_complex(c);
+      cplx = c;
+    }
+    KVB_CHECK(re != nullptr && co != nullptr, "out of memory for DCT scratch");
+  }
+};
+
+// `rows` rows of length t at src -> dst through Makhoul's algorithm.
+void makhoul_block(const RowPlan& rp, DctKind kind, int64_t t, int64_t rows, const float* src, float* dst) {
+  thread_local Scratch s;
+  const int64_t hn = t / 2 + 1, even = (t + 1) / 2;
+  s.reserve(static_cast<size_t>(rows * t), static_cast<size_t>(rows * hn));
+  const float* c = rp.cos_.data();
+  const float* sn = rp.sin_.data();
+  if (kind == DctKind::kII) {
+    // v = (x_0, x_2, ..., x_3, x_1); V = rfft(v); W_k = e^{-i pi k / 2T} V_k;
+    // Y_k = 2 Re W_k (k <= T/2), Y_{T-k} = -2 Im W_k (0 < k < T - T/2).
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* x = src + r * t;
+      float* v = s.re + r * t;
+      for (int64_t k = 0; k < even; ++k) v[k] = x[2 * k];
+      for (int64_t k = 0; k < t / 2; ++k) v[t - 1 - k] = x[2 * k + 1];
+    }
+    fftwf_execute_dft_r2c(rp.plan, s.re, s.co);
+    for (int64_t r = 0; r < rows; ++r) {
+      const fftwf_complex* V = s.co + r * hn;
+      float* y = dst + r * t;
+      for (int64_t k = 0; k < hn; ++k) y[k] = 2.0f * (c[k] * V[k][0] + sn[k] * V[k][1]);
+      for (int64_t k = 1; k < t - t / 2; ++k) y[t - k] = 2.0f * (sn[k] * V[k][0] - c[k] * V[k][1]);
+    }
+  } else {
+    // Z_k = (X_k - i X_{T-k}) e^{i pi k / 2T} (X_T = 0) is Hermitian, so u = c2r(Z) is real;
+    // y_{2m} = u_m, y_{2m+1} = u_{T-1-m}.
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* x = src + r * t;
+      fftwf_complex* Z = s.co + r * hn;
+      Z[0][0] = x[0];
+      Z[0][1] = 0.0f;
+      for (int64_t k = 1; k < hn; ++k) {
+        const float p = x[k], q = x[t - k];
+        Z[k][0] = p * c[k] + q * sn[k];
+        Z[k][1] = p * sn[k] - q * c[k];
+      }
+    }
+    fftwf_execute_dft_c2r(rp.plan, s.co, s.re);
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* u = s.re + r * t;
+      float* y = dst + r * t;
+      for (int64_t m = 0; m < even; ++m) y[2 * m] = u[m];
+      for (int64_t m = 0; m < t / 2; ++m) y[2 * m + 1] = u[t - 1 - m];
+    }
+  }
+}
+
+void run_rows(DctAlgo algo, DctKind kind, int64_t t, int64_t nrows, const float* src, float* dst, bool parallel) {
+  if (algo == DctAlgo::kLegacy) {
+    const fftwf_plan p = legacy_plan(kind, t);
+    at::parallel_for(0, nrows, std::max<int64_t>(1, 32768 / t), [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) fftwf_execute_r2r(p, const_cast<float*>(src + r * t), dst + r * t);
+    });
+    return;
+  }
+  const int64_t per = std::min(block_rows(t), nrows);
+  const int64_t blocks = nrows / per, rest = nrows - blocks * per;
+  const RowPlan& full = row_plan(algo, kind, t, per);
+  const RowPlan* one = rest > 0 ? &row_plan(algo, kind, t, 1) : nullptr;
+  auto block = [&](int64_t i) {
+    const bool tail = i >= blocks;
+    const int64_t r0 = tail ? blocks * per + (i - blocks) : i * per, n = tail ? 1 : per;
+    const RowPlan& rp = tail ? *one : full;
+    if (algo == DctAlgo::kRedft)
+      fftwf_execute_r2r(rp.plan, const_cast<float*>(src + r0 * t), dst + r0 * t);
+    else
+      makhoul_block(rp, kind, t, n, src + r0 * t, dst + r0 * t);
+  };
+  const int64_t units = blocks + rest;
+  if (!parallel) {
+    for (int64_t i = 0; i < units; ++i) block(i);
+    return;
+  }
+  at::parallel_for(0, units, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) block(i);
+  });
+}
+
+// Times both algorithms once (best of a few single-threaded runs over one block-sized batch
+// of random rows) and keeps the faster per (kind, T).
+DctAlgo choose(DctKind kind, int64_t t) {
+  static std::mutex mu;
+  static std::map<std::pair<int, int64_t>, DctAlgo> chosen;
+  std::lock_guard<std::mutex> lock(mu);
+  const auto key = std::make_pair(static_cast<int>(kind), t);
+  auto it = chosen.find(key);
+  if (it != chosen.end()) return it->second;
+  const int64_t rows = std::max<int64_t>(block_rows(t), std::min<int64_t>(64, (int64_t(1) << 20) / t));
+  std::vector<float> x(static_cast<size_t>(rows * t)), y(x.size());
+  uint32_t state = 12345;
+  for (auto& v : x) v = static_cast<float>((state = state * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+  double best[2] = {1e300, 1e300};
+  const DctAlgo algos[2] = {DctAlgo::kRedft, DctAlgo::kMakhoul};
+  for (int a = 0; a < 2; ++a) run_rows(algos[a], kind, t, rows, x.data(), y.data(), false);  // plans
+  for (int rep = 0; rep < 5; ++rep)
+    for (int a = 0; a < 2; ++a) {
+      const auto t0 = std::chrono::steady_clock::now();
+      run_rows(algos[a], kind, t, rows, x.data(), y.data(), false);
+      best[a] = std::min(best[a], std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+  const DctAlgo pick = best[1] < best[0] ? DctAlgo::kMakhoul : DctAlgo::kRedft;
+  spdlog::debug("DCT-{} T={}: REDFT {:.3f} ms, Makhoul {:.3f} ms per {} rows -> {}",
+                kind == DctKind::kII ? "II" : "III", t, best[0] * 1e3, best[1] * 1e3, rows, dct_algo_name(pick));
+  chosen.emplace(key, pick);
+  return pick;
+}
+
 at::Tensor aligned_float(const at::Tensor& x) {
   auto y = x.to(at::kFloat).contiguous();
   if (fftwf_alignment_of(y.data_ptr<float>()) != 0) y = y.clone();
@@ -69,6 +297,36 @@ at::Tensor aligned_float(const at::Tensor& x) {
 }
 
 }  // namespace
+
+std::string fftw_wisdom_path() {
+  if (const char* p = std::getenv("KVB_FFTW_WISDOM")) {
+    const std::string s = p;
+    return s == "off" ? std::string() : s;
+  }
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/kvbench/fftw-wisdom";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/kvbench/fftw-wisdom";
+  return {};
+}
+
+std::string dct_algo_name(DctAlgo algo) {
+  switch (algo) {
+    case DctAlgo::kRedft: return "redft";
+    case DctAlgo::kMakhoul: return "makhoul";
+    case DctAlgo::kLegacy: return "legacy";
+    default: return "auto";
+  }
+}
+
+DctAlgo dct_rows_choice(DctKind kind, int64_t t) {
+  KVB_CHECK(t >= 1, "dct_rows_choice: length {} < 1", t);
+  if (const char* f = std::getenv("KVB_DCT_ALGO")) {
+    const std::string s = f;
+    if (s == "redft") return DctAlgo::kRedft;
+    if (s == "makhoul") return DctAlgo::kMakhoul;
+    if (s == "legacy") return DctAlgo::kLegacy;
+  }
+  return choose(kind, t);
+}
 
 void dct_raw(const at::Tensor& in, at::Tensor& out, DctKind kind) {
   KVB_CHECK(in.dim() == 3 && in.sizes() == out.sizes() && in.scalar_type() == at::kFloat &&
@@ -84,7 +342,7 @@ void dct_raw(const at::Tensor& in, at::Tensor& out, DctKind kind) {
                     out.data_ptr<float>());
 }
 
-void dct_rows(const at::Tensor& in, at::Tensor& out, DctKind kind) {
+void dct_rows(const at::Tensor& in, at::Tensor& out, DctKind kind, DctAlgo algo) {
   KVB_CHECK(in.dim() == 2 && in.sizes() == out.sizes() && in.scalar_type() == at::kFloat &&
                 out.scalar_type() == at::kFloat && in.is_contiguous() && out.is_contiguous() &&
                 in.device().is_cpu() && in.data_ptr() != out.data_ptr(),
@@ -92,12 +350,8 @@ void dct_rows(const at::Tensor& in, at::Tensor& out, DctKind kind) {
             shape_str(in), shape_str(out));
   const int64_t rows = in.size(0), t = in.size(1);
   if (in.numel() == 0) return;
-  const fftwf_plan p = row_plan_for(kind, t);
-  float* src = in.data_ptr<float>();
-  float* dst = out.data_ptr<float>();
-  at::parallel_for(0, rows, std::max<int64_t>(1, 32768 / t), [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; ++r) fftwf_execute_r2r(p, src + r * t, dst + r * t);
-  });
+  if (algo == DctAlgo::kAuto) algo = dct_rows_choice(kind, t);
+  run_rows(algo, kind, t, rows, in.data_ptr<float>(), out.data_ptr<float>(), true);
 }
 
 at::Tensor dct_ortho(const at::Tensor& x) {

@@ -4,10 +4,18 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <string>
 
 namespace kvb {
 
 enum class DctKind { kII, kIII };  // FFTW REDFT10 / REDFT01
+
+// How dct_rows computes a length: FFTW's own REDFT10/01 codelets, or Makhoul's reordering
+// plus one batched real FFT (r2c for DCT-II, c2r for DCT-III) and a twiddle pass. kAuto times
+// both once per (kind, T) on the first call and keeps the faster (see dct_rows_choice).
+// kLegacy is the previous path (one FFTW_ESTIMATE single-row REDFT plan run row by row), kept
+// for A/B timing (KVB_DCT_ALGO=legacy|redft|makhoul overrides kAuto).
+enum class DctAlgo { kAuto, kRedft, kMakhoul, kLegacy };
 
 // Unnormalised FFTW transform of `in` into `out` (both contiguous float [B, T, C], distinct,
 // aligned like at:: allocations): kII gives Y_k = 2 sum_n x_n cos(pi k (2n+1) / 2T);
@@ -15,10 +23,20 @@ enum class DctKind { kII, kIII };  // FFTW REDFT10 / REDFT01
 void dct_raw(const at::Tensor& in, at::Tensor& out, DctKind kind);
 
 // The same unnormalised transform along each contiguous row of float [N, T] `in` into `out`
-// (distinct, same shape, any alignment): one cached single-row plan per (kind, T), rows spread
-// over the intra-op threads. Contiguous rows are what FFTW is fast on; [B, T, C] data is
-// transposed to [B, C, T] first (see frequency.cpp).
-void dct_rows(const at::Tensor& in, at::Tensor& out, DctKind kind);
+// (distinct, same shape, any alignment), blocks of rows spread over the intra-op threads.
+// Contiguous rows are what FFTW is fast on; [B, T, C] data is transposed to [B, C, T] first
+// (see frequency.cpp). Plans are made once per (algorithm, kind, T, rows per block) with
+// FFTW_MEASURE, serialised under one planner lock, and kept as FFTW wisdom in
+// fftw_wisdom_path() so later processes skip the measuring.
+void dct_rows(const at::Tensor& in, at::Tensor& out, DctKind kind, DctAlgo algo = DctAlgo::kAuto);
+
+// What kAuto picked (or picks now, timing both) for (kind, T): kRedft or kMakhoul.
+DctAlgo dct_rows_choice(DctKind kind, int64_t t);
+std::string dct_algo_name(DctAlgo algo);
+
+// Where FFTW wisdom is read and written: $KVB_FFTW_WISDOM if set ("off" or "" disables it),
+// else $XDG_CACHE_HOME/kvbench/fftw-wisdom, else $HOME/.cache/kvbench/fftw-wisdom; "" = none.
+std::string fftw_wisdom_path();
 
 // Orthonormal DCT-II and its inverse (DCT-III) of [B, T, C] float tensors (copies).
 at::Tensor dct_ortho(const at::Tensor& x);

@@ -35,7 +35,9 @@ std::pair<double, double> add_deviation(const at::Tensor& sumsq, const at::Tenso
   const double scale = 1.0 / (static_cast<double>(c) * 4.0 * static_cast<double>(t) * static_cast<double>(t));
   dev.add_(sumsq, scale);
   const double high = sumsq.sum(at::kDouble).item<double>() * scale * static_cast<double>(c);
-  return {high, x.pow(2).sum(at::kDouble).item<double>()};
+  const at::Tensor flat = x.reshape({-1});
+  return {high, flat.is_cpu() && flat.scalar_type() == at::kFloat ? flat.dot(flat).item<double>()  // no x^2 copy
+                                                                  : x.pow(2).sum(at::kDouble).item<double>()};
 }
 
 // Adds mean_d r^2 (residual r of the low-pass reconstruction) into dev [H, T]; returns (high
@@ -48,7 +50,8 @@ std::pair<double, double> residual_into(const at::Tensor& x, int64_t omega, at::
   dct_rows(rows, y, DctKind::kII);
   y.narrow(1, 0, omega).zero_();
   dct_rows(y, r, DctKind::kIII);
-  return add_deviation(r.mul_(r).view({h, c, t}).sum(1), rows, t, c, dev);
+  // sum_d r^2 as one read-only reduction (a squared 2-norm over d), no squared copy of r.
+  return add_deviation(at::linalg_vector_norm(r.view({h, c, t}), 2, at::IntArrayRef({1})).square_(), rows, t, c, dev);
 }
 
 // The same on the tensor's own device through ATen's FFT (cuFFT on CUDA): [H, T, D] as is.

@@ -8,18 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "core/kv_layout.h"
+
 namespace kvb {
-
-enum Modality : uint8_t { kText = 0, kImage = 1, kVideo = 2 };
-
-struct Span {  // [begin, end) token range of one image or video frame group
-  int64_t begin = 0, end = 0;
-  uint8_t modality = kImage;
-};
-
-struct ModelGeometry {
-  int64_t layers = 0, q_heads = 0, kv_heads = 0, head_dim = 0;
-};
 
 struct Needs {
   int64_t window_queries = 0;      // last W post-RoPE queries per layer

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "cache/kv_cache.h"
+#include "compress/plan.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/registry.h"
@@ -66,14 +67,9 @@ class Engine : public Model {
     KvCache cache(L);
     for (int64_t l = 0; l < L; ++l) cache.set_prefill(l, pre.layers[l].keys, pre.layers[l].values);
     r.kv_bytes_before = cache.bytes();
-    r.layer_budgets = method.layer_budgets(pre.layers, info, uniform_budget(opt.ratio, T));
-    KVB_CHECK(static_cast<int64_t>(r.layer_budgets.size()) == L, "method returned {} layer budgets for {} layers",
-              r.layer_budgets.size(), L);
-    for (int64_t l = 0; l < L; ++l) {
-      const KeepPlan plan = method.compress(pre.layers[l], info, r.layer_budgets[l]);
-      // The heads together keep B_l each (AdaKV moves slots between heads, not the total).
-      cache.apply(l, plan, std::min(r.layer_budgets[l], T) * geometry().kv_heads);
-    }
+    const CompressionOutcome step = compression_step(method, pre.layers, info, opt.ratio, "");
+    r.layer_budgets = step.budgets;
+    for (int64_t l = 0; l < L; ++l) cache.apply(l, step.plans[l]);
     pre.layers.clear();  // the prefill tensors are no longer needed; the cache holds what is kept
     r.kv_bytes_after = cache.bytes();
     r.kept_tokens = cache.kept_tokens();
@@ -229,8 +225,6 @@ class Engine : public Model {
 
 }  // namespace
 
-namespace {
-
 // One line for a device this build or machine cannot use, instead of c10's dispatcher dump at
 // the first tensor moved there.
 at::Device parse_device(const std::string& text) {
@@ -248,8 +242,6 @@ at::Device parse_device(const std::string& text) {
   }
   return *dev;
 }
-
-}  // namespace
 
 std::unique_ptr<Model> load_model(const std::string& dir, const nlohmann::json& options) {
   KVB_CHECK(options.is_object(), "model options must be a JSON object, got {}", options.dump());

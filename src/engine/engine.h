@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "compress/method.h"
-#include "engine/prompt.h"
+#include "core/prompt.h"
 
 namespace kvb {
 
@@ -92,5 +92,8 @@ class Model {
 // "max_pixels" overriding preprocessor_config.json, "video": {"fps", "nframes", "min_frames",
 // "max_frames", "min_pixels", "max_pixels", "total_pixels"}). Unknown keys are errors.
 std::unique_ptr<Model> load_model(const std::string& dir, const nlohmann::json& options = nlohmann::json::object());
+
+// "cpu", "cuda" or "cuda:N", checked against this build and machine (UsageError / Error).
+at::Device parse_device(const std::string& text);
 
 }  // namespace kvb

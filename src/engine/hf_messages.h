@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/prompt.h"
+#include "core/prompt.h"
 
 namespace kvb {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/prompt.h"
+#include "core/prompt.h"
 #include "eval/table.h"
 
 namespace kvb {

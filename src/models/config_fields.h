@@ -4,6 +4,7 @@
 // refuses 2.5 rather than truncating it). Errors name `where` (file and sub-config) and the key.
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -29,6 +30,49 @@ void read(const nlohmann::json& obj, const char* key, T& out, const std::string&
 
 inline void check_positive(const std::string& where, std::initializer_list<std::pair<const char*, int64_t>> fields) {
   for (const auto& [k, v] : fields) KVB_CHECK(v > 0, "{}: field '{}' must be positive, got {}", where, k, v);
+}
+
+// The decoder fields LlamaConfig and Qwen2Config share, read into `c` (a key absent keeps c's
+// default) and checked: the sizes, head_dim (hidden_size / num_attention_heads unless given),
+// max_position_embeddings, rms_norm_eps, rope_theta, tie_word_embeddings; hidden_act must be silu
+// and rope_scaling plain RoPE. `kv_heads_follow_heads`: LlamaConfig's num_key_value_heads = None
+// means num_attention_heads.
+template <class TextConfig>
+void read_decoder_fields(const nlohmann::json& t, TextConfig& c, const std::string& w, bool kv_heads_follow_heads) {
+  read(t, "vocab_size", c.vocab_size, w);
+  read(t, "hidden_size", c.hidden_size, w);
+  read(t, "intermediate_size", c.intermediate_size, w);
+  read(t, "num_hidden_layers", c.num_hidden_layers, w);
+  read(t, "num_attention_heads", c.num_attention_heads, w);
+  if (kv_heads_follow_heads) c.num_key_value_heads = c.num_attention_heads;
+  read(t, "num_key_value_heads", c.num_key_value_heads, w);
+  check_positive(w, {{"vocab_size", c.vocab_size}, {"hidden_size", c.hidden_size},
+                     {"intermediate_size", c.intermediate_size}, {"num_hidden_layers", c.num_hidden_layers},
+                     {"num_attention_heads", c.num_attention_heads}, {"num_key_value_heads", c.num_key_value_heads}});
+  c.head_dim = c.hidden_size / c.num_attention_heads;
+  read(t, "head_dim", c.head_dim, w);
+  read(t, "max_position_embeddings", c.max_position_embeddings, w);
+  read(t, "rms_norm_eps", c.rms_norm_eps, w);
+  read(t, "rope_theta", c.rope_theta, w);
+  read(t, "tie_word_embeddings", c.tie_word_embeddings, w);
+  std::string act = "silu";
+  read(t, "hidden_act", act, w);
+  KVB_CHECK(act == "silu", "{}: field 'hidden_act' is '{}'; only silu is supported", w, act);
+  if (t.contains("rope_scaling") && !t["rope_scaling"].is_null()) {
+    std::string rt = "default";
+    const nlohmann::json& rs = t["rope_scaling"];
+    KVB_CHECK(rs.is_object(), "{}: field 'rope_scaling' must be an object or null", w);
+    read(rs, "type", rt, w + " rope_scaling");
+    read(rs, "rope_type", rt, w + " rope_scaling");
+    KVB_CHECK(rt == "default", "{}: field 'rope_scaling' type '{}' is not supported (only plain RoPE)", w, rt);
+  }
+  check_positive(w, {{"head_dim", c.head_dim}});
+  KVB_CHECK(c.num_attention_heads % c.num_key_value_heads == 0,
+            "{}: field 'num_attention_heads' ({}) is not a multiple of num_key_value_heads ({})", w,
+            c.num_attention_heads, c.num_key_value_heads);
+  KVB_CHECK(c.head_dim % 2 == 0, "{}: field 'head_dim' ({}) must be even for RoPE", w, c.head_dim);
+  KVB_CHECK(c.rms_norm_eps > 0 && std::isfinite(c.rms_norm_eps), "{}: field 'rms_norm_eps' must be positive", w);
+  KVB_CHECK(c.rope_theta > 0 && std::isfinite(c.rope_theta), "{}: field 'rope_theta' must be positive", w);
 }
 
 }  // namespace kvb::config_fields

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "engine/ops.h"
+#include "models/ops.h"
 
 namespace kvb {
 

@@ -1,8 +1,9 @@
 #pragma once
-// Model families. A family (src/models/<family>/) turns a Hugging Face folder into a
-// `Backbone`: the family-specific pieces (prompt processing, vision tower, decoder layer
-// halves, RoPE) that the shared engine (src/engine/) drives. Attention, the KV cache,
-// compression and decoding live in the engine, so a new family never touches them.
+// Model families. A family (src/models/<family>/) is a text decoder (models/text_decoder.h) x
+// a vision encoder x a processor x a chat template, and turns a Hugging Face folder into a
+// `Backbone`, which the shared engine (src/engine/) drives. The prompt assembly
+// (models/prompt_assembler.h) is shared too. Attention, the KV cache, compression and decoding
+// live in the engine, so a new family never touches them.
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
@@ -11,8 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "compress/method.h"
-#include "engine/prompt.h"
+#include "core/kv_layout.h"
+#include "core/prompt.h"
+#include "vision/image.h"
 
 namespace kvb {
 
@@ -60,6 +62,11 @@ class Backbone {
   virtual std::vector<std::pair<std::string, at::Tensor>> checkpoint_tensors() const;
 };
 
+struct MediaInput {  // what `kvbench preprocess` hands a family
+  const Image* image = nullptr;  // a decoded image, or
+  std::string video;             // a video file
+};
+
 class ModelFamily {
  public:
   static constexpr const char* kKind = "model family";
@@ -74,6 +81,18 @@ class ModelFamily {
   // `options`: family keys picking the geometry (qwen2_5_vl: {"geometry": "tiny"|"7b"|"3b",
   // "layers": N, "vision_depth": N}); empty = the tiny test model.
   virtual void make_tiny(const std::string& out_dir, uint64_t seed, const nlohmann::json& options) const = 0;
+  // The family's chat template, one placeholder per image or video.
+  virtual std::string render_chat(const std::vector<Message>& messages, bool add_generation_prompt) const = 0;
+  // `kvbench preprocess`: the family's media preprocessing alone on one media item (an image
+  // already decoded, or a video file), reporting sizes, grid, tokens and time per stage.
+  // `processor_config`: a preprocessor_config.json, or empty for the processor's defaults;
+  // `options`: the media keys of the family's model options. Default: not supported.
+  virtual nlohmann::json preprocess_report(const MediaInput& media, const std::string& processor_config,
+                                           const nlohmann::json& options) const;
 };
+
+// The chat template of the registered family `family` (UsageError naming the known ones).
+std::string render_chat(const std::string& family, const std::vector<Message>& messages,
+                        bool add_generation_prompt = true);
 
 }  // namespace kvb

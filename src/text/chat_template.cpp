@@ -7,7 +7,15 @@
 namespace kvb {
 namespace {
 
-std::string qwen2_5_vl(const std::vector<Message>& messages, bool add_generation_prompt) {
+void require_roles(const std::vector<Message>& messages, const char* name) {
+  for (size_t i = 0; i < messages.size(); ++i)
+    if (messages[i].role.empty()) throw UsageError(fmt::format("chat template '{}': messages[{}] has no role", name, i));
+}
+
+}  // namespace
+
+std::string render_qwen_vl_chat(const std::vector<Message>& messages, bool add_generation_prompt) {
+  require_roles(messages, "qwen_vl");
   std::string out;
   for (size_t i = 0; i < messages.size(); ++i) {
     const Message& m = messages[i];
@@ -26,7 +34,8 @@ std::string qwen2_5_vl(const std::vector<Message>& messages, bool add_generation
   return out;
 }
 
-std::string llava(const std::vector<Message>& messages, bool add_generation_prompt) {
+std::string render_llava_chat(const std::vector<Message>& messages, bool add_generation_prompt) {
+  require_roles(messages, "llava");
   std::string out;
   for (size_t i = 0; i < messages.size(); ++i) {
     const Message& m = messages[i];
@@ -50,7 +59,8 @@ std::string llava(const std::vector<Message>& messages, bool add_generation_prom
 
 // llava-hf/llava-onevision-qwen2-*-ov-hf: ChatML without a default system message; per message
 // all images, then all videos, each as its placeholder and a newline, then the texts joined bare.
-std::string llava_onevision(const std::vector<Message>& messages, bool add_generation_prompt) {
+std::string render_llava_onevision_chat(const std::vector<Message>& messages, bool add_generation_prompt) {
+  require_roles(messages, "llava_onevision");
   std::string out;
   for (const Message& m : messages) {
     out += "<|im_start|>" + m.role + "\n";
@@ -63,20 +73,6 @@ std::string llava_onevision(const std::vector<Message>& messages, bool add_gener
   }
   if (add_generation_prompt) out += "<|im_start|>assistant\n";
   return out;
-}
-
-}  // namespace
-
-std::vector<std::string> chat_template_families() { return {"llava", "llava_onevision", "qwen2_5_vl", "qwen2_vl"}; }
-
-std::string render_chat(const std::string& family, const std::vector<Message>& messages, bool add_generation_prompt) {
-  for (size_t i = 0; i < messages.size(); ++i)
-    if (messages[i].role.empty()) throw UsageError(fmt::format("chat template '{}': messages[{}] has no role", family, i));
-  if (family == "qwen2_5_vl" || family == "qwen2_vl") return qwen2_5_vl(messages, add_generation_prompt);
-  if (family == "llava") return llava(messages, add_generation_prompt);
-  if (family == "llava_onevision") return llava_onevision(messages, add_generation_prompt);
-  throw UsageError(
-      fmt::format("unknown chat template family '{}' (known: llava, llava_onevision, qwen2_5_vl, qwen2_vl)", family));
 }
 
 }  // namespace kvb

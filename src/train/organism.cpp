@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/optim/adamw.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include "core/progress.h"
 #include "core/registry.h"
 #include "core/timer.h"
+#include "engine/engine.h"
 #include "eval/benchmark.h"
 #include "models/model.h"
 #include "models/random_checkpoint.h"
@@ -44,9 +46,9 @@ Example build_example(Backbone& bb, const Sample& s, int64_t eos) {
   std::vector<int64_t> targets = answer;
   targets.push_back(eos);
   Example e;
-  e.embeddings = at::cat({p.embeddings, bb.embed(a)});
+  e.embeddings = at::cat({p.embeddings, bb.embed(a.to(bb.options().device()))});
   e.positions = at::cat({p.positions, bb.continue_positions(p.next_position, n)}, 1);
-  e.targets = at::tensor(targets, at::kLong);
+  e.targets = at::tensor(targets, at::kLong).to(bb.options().device());
   e.first_target = p.embeddings.size(0) - 1;
   e.ids = p.ids;
   e.modality = p.modality;
@@ -91,11 +93,12 @@ at::Tensor target_logits(Backbone& bb, const std::vector<Example>& batch, at::Te
     }
     h = bb.finish_layer(l, h, at::cat(parts));
   }
+  const at::Tensor at_rows = at::tensor(rows, at::kLong).to(h.device());
   if (all) {
     *all = bb.lm_head(bb.final_norm(h));
-    return all->index_select(0, at::tensor(rows, at::kLong));
+    return all->index_select(0, at_rows);
   }
-  return bb.lm_head(bb.final_norm(h.index_select(0, at::tensor(rows, at::kLong))));
+  return bb.lm_head(bb.final_norm(h.index_select(0, at_rows)));
 }
 
 // Next-token targets of the prompt (-100, ignored, where the next token is a media token or
@@ -105,10 +108,10 @@ at::Tensor prompt_targets(const std::vector<Example>& batch) {
   for (const auto& e : batch) {
     at::Tensor t = at::full({e.embeddings.size(0)}, -100, at::kLong);
     const int64_t T = e.first_target + 1;
-    t.narrow(0, 0, T - 1).copy_(e.ids.narrow(0, 1, T - 1).masked_fill(e.modality.narrow(0, 1, T - 1).ne(kText), -100));
+    t.narrow(0, 0, T - 1).copy_(e.ids.narrow(0, 1, T - 1).masked_fill(e.modality.narrow(0, 1, T - 1).ne(kText), -100).cpu());
     parts.push_back(t);
   }
-  return at::cat(parts);
+  return at::cat(parts).to(batch.at(0).embeddings.device());
 }
 
 std::unique_ptr<Benchmark> needle(const nlohmann::json& tasks, int64_t seed, int64_t samples, Backbone& bb) {
@@ -128,7 +131,7 @@ nlohmann::json held_out_accuracy(Backbone& bb, const std::vector<Sample>& sample
   std::map<std::string, std::pair<int64_t, int64_t>> tally;  // group -> (right, total)
   for (const auto& s : samples) {
     const Example e = build_example(bb, s, eos);
-    const bool right = target_logits(bb, {e}).argmax(-1).equal(e.targets);
+    const bool right = target_logits(bb, {e}).argmax(-1).equal(e.targets);  // both on the model's device
     auto& [r, n] = tally[e.group];
     r += right, ++n;
   }
@@ -240,7 +243,9 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   } else {
     family->make_tiny(o.out_dir, o.seed, {{"geometry", "organism"}});
   }
-  std::unique_ptr<Backbone> bb = family->load(o.out_dir, nlohmann::json::object(), at::TensorOptions().dtype(at::kFloat));
+  const at::Device device = parse_device(o.device);
+  std::unique_ptr<Backbone> bb =
+      family->load(o.out_dir, nlohmann::json::object(), at::TensorOptions().dtype(at::kFloat).device(device));
   std::vector<at::Tensor> params = bb->weight_buffers();
   for (auto& p : params) p.requires_grad_(true);
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(o.lr).betas({0.9, 0.98}).weight_decay(o.weight_decay));
@@ -254,11 +259,13 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   auto sample = [&](int64_t i) -> const Sample& {
     const int64_t c = i / kChunk;
     if (c != pool_chunk) {
-      // Curriculum: haystacks grow from curriculum_tokens to max_tokens over the first 70% of steps.
+      // Curriculum: haystacks stay at most curriculum_tokens long for the first half of the steps
+      // (retrieval is learnt where steps are cheap), then grow to max_tokens by 90%.
       nlohmann::json tasks = o.train_tasks;
       const int64_t top = tasks.value("max_tokens", int64_t{600});
       if (o.curriculum_tokens > 0 && o.curriculum_tokens < top) {
-        const double f = std::min(1.0, static_cast<double>(c * kChunk) / (0.7 * static_cast<double>(o.steps * o.batch)));
+        const double done = static_cast<double>(c * kChunk) / static_cast<double>(o.steps * o.batch);
+        const double f = std::clamp((done - 0.5) / 0.4, 0.0, 1.0);
         tasks["max_tokens"] = o.curriculum_tokens + static_cast<int64_t>(f * static_cast<double>(top - o.curriculum_tokens));
         tasks["min_tokens"] = std::min(tasks.value("min_tokens", int64_t{50}), tasks["max_tokens"].get<int64_t>());
       }

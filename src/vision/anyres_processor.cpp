@@ -7,9 +7,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "engine/prompt.h"
 #include "vision/resize.h"
-#include "vision/video.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -177,28 +175,6 @@ at::Tensor squash_preprocess(const Image& image, const AnyresProcessorConfig& cf
   KVB_CHECK(image.rgb.defined() && image.rgb.dim() == 3 && image.rgb.size(2) == 3,
             "squash_preprocess: expected an [H, W, 3] RGB image");
   return rescale_normalize(resize_to(image.rgb, cfg.tile, cfg.tile), cfg);
-}
-
-std::vector<Image> load_video_frames(const MediaRef& media, int64_t frames) {
-  if (media.bytes.empty() && !media.path.empty() && std::filesystem::is_directory(media.path)) {
-    std::vector<std::string> files;
-    for (const auto& e : std::filesystem::directory_iterator(media.path)) {
-      std::string ext = e.path().extension().string();
-      for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      if (e.is_regular_file() && (ext == ".bmp" || ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".webp"))
-        files.push_back(e.path().string());
-    }
-    KVB_CHECK(!files.empty(), "{}: a video folder needs frame images (.bmp .png .jpg .jpeg .webp); found none",
-              media.label.empty() ? media.path : media.label);
-    std::sort(files.begin(), files.end());
-    std::vector<Image> out;
-    for (const auto& f : files) out.push_back(decode_image_file(f));
-    return out;
-  }
-  VideoSamplingConfig vc;
-  vc.nframes = frames;
-  if (media.max_pixels > 0) vc.max_pixels = media.max_pixels;
-  return load_media_video(media, vc).frames;
 }
 
 }  // namespace kvb

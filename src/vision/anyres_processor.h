@@ -2,7 +2,7 @@
 // LLaVA-OneVision's image side as transformers 4.50 does it: LlavaOnevisionImageProcessor
 // (anyres: the best grid pinpoint, an aspect-preserving PIL-bicubic resize, symmetric zero
 // padding, image_size tiles after a squashed base image), the video processor (each frame
-// squashed to image_size), and the feature-grid geometry LlavaOnevisionProcessor and
+// squashed to image_size; models/llava_onevision/video_frames.h loads the frames), and the feature-grid geometry LlavaOnevisionProcessor and
 // pack_image_features share (unpadding, the anyres_max_N pooling, one newline per row).
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json_fwd.hpp>
@@ -51,12 +51,6 @@ struct AnyresImage {
   int64_t height = 0, width = 0;  // the original size (image_sizes)
 };
 AnyresImage anyres_preprocess(const Image& image, const AnyresProcessorConfig& cfg);
-
-// A video's frames as LlavaOnevisionVideoProcessor receives them: a folder of frame images
-// (every file, sorted by name, undecimated and unresized), or a video file sampled to `frames`
-// frames (the qwen-vl-utils sampler with nframes = frames, which also resizes to its pixel
-// budget before the squash below). Errors name the media.
-std::vector<Image> load_video_frames(const MediaRef& media, int64_t frames);
 
 // A video frame: resized to tile x tile (PIL bicubic), rescaled, normalized -> [3, tile, tile].
 at::Tensor squash_preprocess(const Image& image, const AnyresProcessorConfig& cfg);

@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "core/error.h"
-#include "engine/prompt.h"
+#include "core/prompt.h"
 #include "vision/bmp.h"
 
 namespace kvb {

@@ -9,6 +9,7 @@
 #include "compress/attention.h"
 #include "compress/method.h"
 #include "compress/modality.h"
+#include "compress/plan.h"
 #include "core/error.h"
 #include "core/registry.h"
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "cache/kv_cache.h"  // uniform_budget
 #include "compress/method.h"
+#include "compress/plan.h"  // uniform_budget
 #include "core/registry.h"
 
 namespace kvb::test {

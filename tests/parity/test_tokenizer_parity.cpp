@@ -75,9 +75,10 @@ TEST(TokenizerParity, LlamaAddedTokensIds) { check_ids("llama_added", "ids", fal
 TEST(TokenizerParity, LlamaAddedTokensIdsWithBos) { check_ids("llama_added", "ids_special", true); }
 TEST(TokenizerParity, LlamaMetaspaceIds) { check_ids("llama_metaspace", "ids_special", true); }
 TEST(TokenizerParity, QwenGpt2ByteLevelIds) { check_ids("qwen_gpt2", "ids", false); }
+TEST(TokenizerParity, OrganismByteTokenizerIds) { check_ids("organism", "ids_special", true); }
 
 TEST(TokenizerParity, DecodeMatchesReference) {
-  for (const char* name : {"qwen", "llama", "llama_added", "llama_metaspace", "qwen_gpt2"}) {
+  for (const char* name : {"qwen", "llama", "llama_added", "llama_metaspace", "qwen_gpt2", "organism"}) {
     const json& cases = goldens().at("tokenizers").at(name).at("decode");
     ASSERT_GT(cases.size(), 100u);
     int mismatches = 0;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "compress/method.h"
-#include "cache/kv_cache.h"
+#include "compress/plan.h"
 
 namespace kvb::ref {
 

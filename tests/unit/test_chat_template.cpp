@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "text/chat_template.h"
+#include "models/model.h"
 
 namespace {
 

@@ -77,7 +77,7 @@ TEST(CliCompress, PlanMatchesLibrary) {
     auto m = kvb::Registry<kvb::CompressionMethod>::instance().create(method, cfg);
     auto p = kvb::read_kv_file(dump.path);
     kvb::prepare_needs(p, *m, method, dump.path);
-    auto want = kvb::plans_to_json(kvb::compress_all(*m, p, 0.3, method), *m, method, 0.3);
+    auto want = kvb::plans_to_json(kvb::compression_step(*m, p.layers, p.info, 0.3, method), *m, method, 0.3);
     EXPECT_EQ(got, want);
     ASSERT_EQ(got["layers"].size(), 3u);
     EXPECT_EQ(got["layers"][0]["keep"].size(), 2u);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "cache/kv_cache.h"
+#include "compress/plan.h"
 #include "core/error.h"
 
 using kvb::KeepPlan;

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "core/config.h"
-#include "engine/ops.h"
+#include "models/ops.h"
 #include "qwen_test_support.h"
 
 namespace kvb {

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "vision/video.h"
+#include "models/qwen2_5_vl/video_sampling.h"
 
 namespace {
 

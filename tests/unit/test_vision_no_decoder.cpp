@@ -2,9 +2,9 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "models/qwen2_5_vl/video_sampling.h"
 #include "tests/unit/error_text.h"
 #include "vision/image.h"
-#include "vision/video.h"
 
 #ifndef KVB_WITH_OPENCV
 TEST(VisionWithoutOpenCV, DecodingSaysBuiltWithoutOpenCV) {

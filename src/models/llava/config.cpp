@@ -13,46 +13,16 @@ using config_fields::read;
 
 TextConfig parse_text(const json& t, const std::string& w) {
   TextConfig c;
-  std::string type = "llama", act = "silu";
+  std::string type = "llama";
   read(t, "model_type", type, w);
   KVB_CHECK(type == "llama", "{}: model_type '{}' is not supported (LLaVA-1.5 uses a llama text model)", w, type);
-  read(t, "vocab_size", c.vocab_size, w);
-  read(t, "hidden_size", c.hidden_size, w);
-  read(t, "intermediate_size", c.intermediate_size, w);
-  read(t, "num_hidden_layers", c.num_hidden_layers, w);
-  read(t, "num_attention_heads", c.num_attention_heads, w);
-  c.num_key_value_heads = c.num_attention_heads;  // LlamaConfig: None means multi-head attention
-  read(t, "num_key_value_heads", c.num_key_value_heads, w);
-  check_positive(w, {{"vocab_size", c.vocab_size}, {"hidden_size", c.hidden_size},
-                     {"intermediate_size", c.intermediate_size}, {"num_hidden_layers", c.num_hidden_layers},
-                     {"num_attention_heads", c.num_attention_heads}, {"num_key_value_heads", c.num_key_value_heads}});
-  c.head_dim = c.hidden_size / c.num_attention_heads;
-  read(t, "head_dim", c.head_dim, w);
-  read(t, "max_position_embeddings", c.max_position_embeddings, w);
-  read(t, "rms_norm_eps", c.rms_norm_eps, w);
-  read(t, "rope_theta", c.rope_theta, w);
-  read(t, "tie_word_embeddings", c.tie_word_embeddings, w);
-  read(t, "hidden_act", act, w);
-  KVB_CHECK(act == "silu", "{}: field 'hidden_act' is '{}'; only silu is supported", w, act);
+  config_fields::read_decoder_fields(t, c, w, true);
   for (const char* k : {"attention_bias", "mlp_bias"}) {
     bool b = false;
     read(t, k, b, w);
     KVB_CHECK(!b, "{}: field '{}' = true is not supported (LLaMA projections have no bias)", w, k);
   }
-  if (t.contains("rope_scaling") && !t["rope_scaling"].is_null()) {
-    std::string rt = "default";
-    const json& rs = t["rope_scaling"];
-    KVB_CHECK(rs.is_object(), "{}: field 'rope_scaling' must be an object or null", w);
-    read(rs, "type", rt, w + " rope_scaling");
-    read(rs, "rope_type", rt, w + " rope_scaling");
-    KVB_CHECK(rt == "default", "{}: field 'rope_scaling' type '{}' is not supported (only plain RoPE)", w, rt);
-  }
   if (t.contains("eos_token_id") && t["eos_token_id"].is_number_integer()) c.eos_token_id = t["eos_token_id"].get<int64_t>();
-  check_positive(w, {{"head_dim", c.head_dim}});
-  KVB_CHECK(c.num_attention_heads % c.num_key_value_heads == 0,
-            "{}: field 'num_attention_heads' ({}) is not a multiple of num_key_value_heads ({})", w,
-            c.num_attention_heads, c.num_key_value_heads);
-  KVB_CHECK(c.head_dim % 2 == 0, "{}: field 'head_dim' ({}) must be even for RoPE", w, c.head_dim);
   return c;
 }
 
@@ -190,6 +160,12 @@ json config_json(const Config& c) {
           {"vision_feature_layer", layers},
           {"vision_feature_select_strategy", c.vision_feature_select_strategy},
           {"vocab_size", t.vocab_size}};
+}
+
+TextDecoderSpec text_decoder_spec(const Config& c) {
+  const auto& t = c.text;
+  return {t.num_hidden_layers, t.num_attention_heads, t.num_key_value_heads, t.head_dim, t.rms_norm_eps, t.rope_theta,
+          false, t.tie_word_embeddings, {}};
 }
 
 }  // namespace kvb::llava

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "models/text_decoder.h"
+
 namespace kvb::llava {
 
 struct TextConfig {  // LlamaConfig defaults
@@ -42,6 +44,9 @@ struct Config {
   // Image tokens one image becomes (CLS dropped under "default").
   int64_t image_tokens() const;
 };
+
+// The LLaMA text decoder: no q/k/v bias, 1-D RoPE.
+TextDecoderSpec text_decoder_spec(const Config& c);
 
 // Parses and validates; errors name `source` (the file) and the field.
 Config parse_config(const nlohmann::json& j, const std::string& source);

@@ -1,5 +1,5 @@
 // LLaVA-1.5 as a Backbone: the published chat template, CLIPImageProcessor, <image> expansion
-// as LlavaProcessor does it, the CLIP tower + projector, and the LLaMA decoder halves with 1-D RoPE.
+// as LlavaProcessor does it, the CLIP tower + projector, and the shared LLaMA decoder (1-D RoPE).
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -8,15 +8,14 @@
 #include "core/error.h"
 #include "core/registry.h"
 #include "core/timer.h"
-#include "engine/ops.h"
+#include "models/decoder_backbone.h"
 #include "models/llava/config.h"
 #include "models/llava/tiny_model.h"
 #include "models/llava/vision_tower.h"
 #include "models/llava/weights.h"
 #include "models/model.h"
-#include "models/text_decoder.h"
+#include "models/prompt_assembler.h"
 #include "text/chat_template.h"
-#include "text/tokenizer.h"
 #include "vision/clip_processor.h"
 #include "vision/image.h"
 
@@ -25,10 +24,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class LlavaBackbone : public TextDecoderBackbone {
+class LlavaBackbone : public DecoderBackbone {
  public:
   LlavaBackbone(const std::string& dir, const nlohmann::json& options, const at::TensorOptions& opts)
-      : TextDecoderBackbone(dir, opts) {
+      : DecoderBackbone(opts, Tokenizer::from_file(dir)) {
     ConfigReader(options, "llava model options").finish();
     cfg_ = parse_config(read_json_file(dir + "/config.json"), dir + "/config.json");
     const std::string pp = dir + "/preprocessor_config.json";
@@ -39,15 +38,14 @@ class LlavaBackbone : public TextDecoderBackbone {
               proc_.crop_height, proc_.crop_width, cfg_.vision.image_size);
     read_stop_ids(dir, {cfg_.text.eos_token_id});
     w_ = load_weights(dir, cfg_, opts_);
-    const auto& t = cfg_.text;
-    dec_ = {w_.embed, w_.lm_head, w_.final_norm, std::move(w_.layers),
-            {t.num_attention_heads, t.num_key_value_heads, t.head_dim, t.rms_norm_eps}, rope_inv_freq(t.rope_theta, t.head_dim)};
+    dec_ = TextDecoder(text_decoder_spec(cfg_), w_.text, opts_);
   }
 
   std::string family() const override { return "llava"; }
   nlohmann::json describe() const override {
     return {{"family", family()}, {"config", config_json(cfg_)}, {"image_tokens", cfg_.image_tokens()}};
   }
+
   PreparedPrompt prepare(const std::vector<Message>& messages) override {
     PreparedPrompt p;
     Timer timer;
@@ -55,49 +53,28 @@ class LlavaBackbone : public TextDecoderBackbone {
     for (const auto& m : messages)
       for (const auto& s : m.content)
         if (s.kind == Segment::Kind::Image) pixels.push_back(clip_preprocess(load_media_image(s.media), proc_));
-    // render_chat rejects videos with a message naming the item.
-    const std::vector<int64_t> raw = tok_.encode(render_chat("llava", messages, true), true);
+    // The template rejects videos with a message naming the item.
+    const std::vector<int64_t> raw = tok_.encode(render_llava_chat(messages, true), true);
     // LlavaProcessor repeats the <image> string image_tokens times before tokenizing; the
     // tokenizer splits added tokens out first, so expanding the id is the same.
-    const int64_t per_image = cfg_.image_tokens(), image_id = cfg_.image_token_index;
-    std::vector<int64_t> ids, modality;
-    int64_t images = 0;
-    for (int64_t id : raw) {
-      if (id != image_id) {
-        ids.push_back(id);
-        modality.push_back(kText);
-        continue;
-      }
-      const auto at = static_cast<int64_t>(ids.size());
-      p.media.push_back({at, at + per_image, static_cast<uint8_t>(kImage)});
-      ids.insert(ids.end(), per_image, id);
-      modality.insert(modality.end(), per_image, kImage);
-      ++images;
-    }
-    KVB_CHECK(images == static_cast<int64_t>(pixels.size()),
-              "the messages hold {} images but the rendered prompt has {} <image> tokens (is '<image>' written in "
-              "the text?)",
-              pixels.size(), images);
-    const int64_t T = static_cast<int64_t>(ids.size());
-    p.ids = at::tensor(ids, at::kLong);
-    p.modality = at::tensor(modality, at::kLong).to(at::kByte);
+    const int64_t image_id = cfg_.image_token_index;
+    const std::vector<MediaTokens> tokens(pixels.size(), MediaTokens{image_id, kImage, 1, cfg_.image_tokens()});
+    expand_placeholders(raw, {image_id}, tokens, p);
+    const int64_t T = p.ids.size(0);
     p.embeddings = embed(p.ids.to(opts_.device()));
-    if (!pixels.empty()) {
-      const at::Tensor feats = image_features(w_, cfg_, at::stack(pixels).to(opts_.device()));
-      const at::Tensor mask = p.ids.eq(image_id).to(opts_.device());
-      p.embeddings.index_put_({mask}, feats.reshape({-1, feats.size(-1)}).to(p.embeddings.scalar_type()));
-    }
+    if (!pixels.empty())
+      scatter_features(p.embeddings, p.ids, image_id, image_features(w_, cfg_, at::stack(pixels).to(opts_.device())));
     p.positions = at::arange(T, at::kLong).unsqueeze(0);
     p.next_position = T;
     p.vision_ms = pixels.empty() ? 0.0 : timer.ms();
-    spdlog::debug("llava: {} tokens, {} images, preprocessing + vision tower {:.1f} ms", T, images, p.vision_ms);
+    spdlog::debug("llava: {} tokens, {} images, preprocessing + vision tower {:.1f} ms", T, pixels.size(), p.vision_ms);
     return p;
   }
 
  private:
   Config cfg_;
   ClipProcessorConfig proc_;
-  Weights w_;  // the vision side; the decoder's tensors moved to dec_
+  Weights w_;
 };
 
 class LlavaFamily : public ModelFamily {
@@ -123,6 +100,9 @@ class LlavaFamily : public ModelFamily {
       c.vision.image_size = image_size;
     }
     write_random_model(out_dir, c, seed, tokenizer);
+  }
+  std::string render_chat(const std::vector<Message>& messages, bool add_generation_prompt) const override {
+    return render_llava_chat(messages, add_generation_prompt);
   }
 };
 

@@ -5,15 +5,10 @@
 // CLIP preprocessor config, the chat template) and tiny sizes, for tests, demos and HF parity
 // goldens. The values come from the counter-based generator in models/random_checkpoint.h, so
 // the same seed writes the same bytes whatever the libtorch version.
-#include <ATen/ATen.h>
-
 #include <cstdint>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "models/llava/config.h"
-#include "models/llava/weights.h"
 
 namespace kvb::llava {
 
@@ -22,9 +17,6 @@ namespace kvb::llava {
 // tokens: the real 336 px (576 tokens) would make one image's pixel values alone 1.35 MB of
 // goldens; every code path is the same at 8x8 patches.
 Config tiny_config();
-
-// Each spec's seeded random values (stream i for spec i) scaled by its Init, as float16.
-std::vector<std::pair<std::string, at::Tensor>> random_float16_tensors(const std::vector<TensorSpec>& specs, uint64_t seed);
 
 // Writes the checkpoint into `out_dir` (created). `tokenizer_json`: a LLaMA-family
 // tokenizer.json to use (e.g. the real llava-1.5 one); empty = the byte-fallback tokenizer in

@@ -16,49 +16,18 @@ using config_fields::read;
 
 TextConfig parse_text(const json& t, const std::string& w) {
   TextConfig c;
-  std::string type = "qwen2", act = "silu";
+  std::string type = "qwen2";
   read(t, "model_type", type, w);
   KVB_CHECK(type == "qwen2", "{}: model_type '{}' is not supported (LLaVA-OneVision uses a qwen2 text model)", w, type);
-  read(t, "vocab_size", c.vocab_size, w);
-  read(t, "hidden_size", c.hidden_size, w);
-  read(t, "intermediate_size", c.intermediate_size, w);
-  read(t, "num_hidden_layers", c.num_hidden_layers, w);
-  read(t, "num_attention_heads", c.num_attention_heads, w);
-  read(t, "num_key_value_heads", c.num_key_value_heads, w);
-  check_positive(w, {{"vocab_size", c.vocab_size}, {"hidden_size", c.hidden_size},
-                     {"intermediate_size", c.intermediate_size}, {"num_hidden_layers", c.num_hidden_layers},
-                     {"num_attention_heads", c.num_attention_heads}, {"num_key_value_heads", c.num_key_value_heads}});
-  c.head_dim = c.hidden_size / c.num_attention_heads;
-  read(t, "head_dim", c.head_dim, w);
-  read(t, "max_position_embeddings", c.max_position_embeddings, w);
-  read(t, "rms_norm_eps", c.rms_norm_eps, w);
-  read(t, "rope_theta", c.rope_theta, w);
-  read(t, "tie_word_embeddings", c.tie_word_embeddings, w);
-  read(t, "hidden_act", act, w);
-  KVB_CHECK(act == "silu", "{}: field 'hidden_act' is '{}'; only silu is supported", w, act);
+  config_fields::read_decoder_fields(t, c, w, false);
   bool sliding = false;
   read(t, "use_sliding_window", sliding, w);
   KVB_CHECK(!sliding, "{}: field 'use_sliding_window' = true is not supported", w);
-  if (t.contains("rope_scaling") && !t["rope_scaling"].is_null()) {
-    std::string rt = "default";
-    const json& rs = t["rope_scaling"];
-    KVB_CHECK(rs.is_object(), "{}: field 'rope_scaling' must be an object or null", w);
-    read(rs, "type", rt, w + " rope_scaling");
-    read(rs, "rope_type", rt, w + " rope_scaling");
-    KVB_CHECK(rt == "default", "{}: field 'rope_scaling' type '{}' is not supported (only plain RoPE)", w, rt);
-  }
   if (t.contains("eos_token_id")) {
     const auto& e = t["eos_token_id"];
     if (e.is_number_integer()) c.eos_token_ids = {e.get<int64_t>()};
     else if (!e.is_null()) read(t, "eos_token_id", c.eos_token_ids, w);
   }
-  check_positive(w, {{"head_dim", c.head_dim}});
-  KVB_CHECK(c.num_attention_heads % c.num_key_value_heads == 0,
-            "{}: field 'num_attention_heads' ({}) is not a multiple of num_key_value_heads ({})", w,
-            c.num_attention_heads, c.num_key_value_heads);
-  KVB_CHECK(c.head_dim % 2 == 0, "{}: field 'head_dim' ({}) must be even for RoPE", w, c.head_dim);
-  KVB_CHECK(c.rms_norm_eps > 0 && std::isfinite(c.rms_norm_eps), "{}: field 'rms_norm_eps' must be positive", w);
-  KVB_CHECK(c.rope_theta > 0 && std::isfinite(c.rope_theta), "{}: field 'rope_theta' must be positive", w);
   return c;
 }
 
@@ -239,6 +208,12 @@ json config_json(const Config& c) {
               {"vision_feature_select_strategy", c.vision_feature_select_strategy}};
   if (!c.multimodal_projector_bias) out["multimodal_projector_bias"] = false;
   return out;
+}
+
+TextDecoderSpec text_decoder_spec(const Config& c) {
+  const auto& t = c.text;
+  return {t.num_hidden_layers, t.num_attention_heads, t.num_key_value_heads, t.head_dim, t.rms_norm_eps, t.rope_theta,
+          true, t.tie_word_embeddings, {}};
 }
 
 }  // namespace kvb::llava_onevision

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "models/text_decoder.h"
+
 namespace kvb::llava_onevision {
 
 struct TextConfig {  // Qwen2Config defaults
@@ -48,6 +50,9 @@ struct Config {
 
 // LlavaOnevisionConfig's default image_grid_pinpoints: 384 x {1..6} by 384 x {1..6}.
 Pinpoints default_pinpoints(int64_t tile = 384);
+
+// The Qwen2 text decoder: q/k/v with bias, 1-D RoPE.
+TextDecoderSpec text_decoder_spec(const Config& c);
 
 // Parses and validates; errors name `source` (the file) and the field.
 Config parse_config(const nlohmann::json& j, const std::string& source);

@@ -2,7 +2,7 @@
 // image processor and <image> expansion as LlavaOnevisionProcessor counts it, the SigLIP tower +
 // projector, pack_image_features (tiles to one grid, unpadding, anyres_max pooling, a newline
 // per row after the base image), video frames pooled 2x2 with one newline after the video, and
-// the Qwen2 decoder halves (q/k/v bias) with 1-D RoPE.
+// the shared Qwen2 decoder (q/k/v bias, 1-D RoPE).
 #include <spdlog/spdlog.h>
 
 #include <cmath>
@@ -12,15 +12,15 @@
 #include "core/error.h"
 #include "core/registry.h"
 #include "core/timer.h"
-#include "engine/ops.h"
+#include "models/decoder_backbone.h"
 #include "models/llava_onevision/config.h"
 #include "models/llava_onevision/pack.h"
 #include "models/llava_onevision/tiny_model.h"
+#include "models/llava_onevision/video_frames.h"
 #include "models/llava_onevision/weights.h"
 #include "models/model.h"
-#include "models/text_decoder.h"
+#include "models/prompt_assembler.h"
 #include "text/chat_template.h"
-#include "text/tokenizer.h"
 #include "vision/anyres_processor.h"
 #include "vision/image.h"
 
@@ -29,10 +29,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class OnevisionBackbone : public TextDecoderBackbone {
+class OnevisionBackbone : public DecoderBackbone {
  public:
   OnevisionBackbone(const std::string& dir, const nlohmann::json& options, const at::TensorOptions& opts)
-      : TextDecoderBackbone(dir, opts) {
+      : DecoderBackbone(opts, Tokenizer::from_file(dir)) {
     ConfigReader r(options, "llava_onevision model options");
     r.get("video_frames", video_frames_);
     r.finish();
@@ -61,9 +61,7 @@ class OnevisionBackbone : public TextDecoderBackbone {
     read_stop_ids(dir, cfg_.text.eos_token_ids);
     check_vocab(dir, cfg_.text.vocab_size);
     w_ = load_weights(dir, cfg_, opts_);
-    const auto& t = cfg_.text;
-    dec_ = {w_.embed, w_.lm_head, w_.final_norm, std::move(w_.layers),
-            {t.num_attention_heads, t.num_key_value_heads, t.head_dim, t.rms_norm_eps}, rope_inv_freq(t.rope_theta, t.head_dim)};
+    dec_ = TextDecoder(text_decoder_spec(cfg_), w_.text, opts_);
   }
 
   std::string family() const override { return "llava_onevision"; }
@@ -90,41 +88,19 @@ class OnevisionBackbone : public TextDecoderBackbone {
           videos.push_back(at::stack(frames));
         }
     }
-    const std::vector<int64_t> raw = tok_.encode(render_chat("llava_onevision", messages, true), false);
-    std::vector<int64_t> ids, modality;
+    const std::vector<int64_t> raw = tok_.encode(render_llava_onevision_chat(messages, true), false);
+    // Per image its layout's tokens in one span; per video one span per frame, the newline after
+    // the whole video closing the last frame's span.
+    std::vector<MediaTokens> tokens;
     size_t next_image = 0, next_video = 0;
     for (int64_t id : raw) {
-      const bool img = id == image_id_, vid = id == video_id_;
-      if (!img && !vid) {
-        ids.push_back(id);
-        modality.push_back(kText);
-        continue;
-      }
-      const auto at = static_cast<int64_t>(ids.size());
-      int64_t n = 0;
-      if (img) {
-        KVB_CHECK(next_image < images.size(), "the rendered prompt has more <image> tokens than the messages have "
-                                              "images (is '<image>' written in the text?)");
-        const AnyresImage& im = images[next_image++];
-        n = layout(im).tokens();
-        p.media.push_back({at, at + n, static_cast<uint8_t>(kImage)});
-      } else {
-        KVB_CHECK(next_video < videos.size(), "the rendered prompt has more <video> tokens than the messages have "
-                                              "videos (is '<video>' written in the text?)");
-        const int64_t frames = videos[next_video++].size(0), per = video_frame_tokens(cfg_);
-        n = frames * per + 1;  // the newline closes the last frame's span
-        for (int64_t f = 0; f < frames; ++f)
-          p.media.push_back({at + f * per, at + (f + 1) * per + (f + 1 == frames ? 1 : 0), static_cast<uint8_t>(kVideo)});
-      }
-      ids.insert(ids.end(), n, id);
-      modality.insert(modality.end(), n, img ? kImage : kVideo);
+      if (id == image_id_ && next_image < images.size())
+        tokens.push_back({image_id_, kImage, 1, layout(images[next_image++]).tokens()});
+      else if (id == video_id_ && next_video < videos.size())
+        tokens.push_back({video_id_, kVideo, videos[next_video++].size(0), video_frame_tokens(cfg_), 1});
     }
-    KVB_CHECK(next_image == images.size() && next_video == videos.size(),
-              "the messages hold {} images and {} videos but the rendered prompt has {} <image> and {} <video> tokens",
-              images.size(), videos.size(), next_image, next_video);
-    const int64_t T = static_cast<int64_t>(ids.size());
-    p.ids = at::tensor(ids, at::kLong);
-    p.modality = at::tensor(modality, at::kLong).to(at::kByte);
+    expand_placeholders(raw, {image_id_, video_id_}, tokens, p);
+    const int64_t T = p.ids.size(0);
     p.embeddings = embed(p.ids.to(opts_.device()));
     if (!images.empty()) {
       std::vector<at::Tensor> packed;
@@ -132,16 +108,14 @@ class OnevisionBackbone : public TextDecoderBackbone {
         const at::Tensor feats = project(siglip_features(w_.tower, cfg_, im.pixel_values.to(opts_.device())));
         packed.push_back(pack_image(feats, layout(im), w_.image_newline));
       }
-      const at::Tensor mask = p.ids.eq(image_id_).to(opts_.device());
-      p.embeddings.index_put_({mask}, at::cat(packed).to(p.embeddings.scalar_type()));
+      scatter_features(p.embeddings, p.ids, image_id_, at::cat(packed));
     }
     if (!videos.empty()) {
       std::vector<at::Tensor> packed;
       for (const auto& v : videos)
         packed.push_back(pack_video(project(siglip_features(w_.tower, cfg_, v.to(opts_.device()))),
                                     cfg_.vision.patches_per_side(), w_.image_newline));
-      const at::Tensor mask = p.ids.eq(video_id_).to(opts_.device());
-      p.embeddings.index_put_({mask}, at::cat(packed).to(p.embeddings.scalar_type()));
+      scatter_features(p.embeddings, p.ids, video_id_, at::cat(packed));
     }
     p.positions = at::arange(T, at::kLong).unsqueeze(0);
     p.next_position = T;
@@ -163,7 +137,7 @@ class OnevisionBackbone : public TextDecoderBackbone {
 
   Config cfg_;
   AnyresProcessorConfig proc_;
-  Weights w_;  // the vision side; the decoder's tensors moved to dec_
+  Weights w_;
   int64_t image_id_ = 0, video_id_ = 0, video_frames_ = 8;
 };
 
@@ -195,6 +169,9 @@ class OnevisionFamily : public ModelFamily {
       c.image_grid_pinpoints = default_pinpoints(image_size);
     }
     write_random_model(out_dir, c, seed, tokenizer);
+  }
+  std::string render_chat(const std::vector<Message>& messages, bool add_generation_prompt) const override {
+    return render_llava_onevision_chat(messages, add_generation_prompt);
   }
 };
 

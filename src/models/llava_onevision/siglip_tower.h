@@ -6,15 +6,12 @@
 
 #include <vector>
 
+#include "models/llava/weights.h"
 #include "models/llava_onevision/config.h"
 
 namespace kvb::llava_onevision {
 
-struct SiglipLayer {
-  at::Tensor ln1_w, ln1_b, ln2_w, ln2_b;
-  at::Tensor q_w, q_b, k_w, k_b, v_w, v_b, out_w, out_b;
-  at::Tensor fc1_w, fc1_b, fc2_w, fc2_b;
-};
+using SiglipLayer = llava::ClipLayer;  // the same tensors as CLIP's
 
 struct SiglipWeights {
   at::Tensor patch_w, patch_b;  // [E, C, P, P], [E]

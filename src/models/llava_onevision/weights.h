@@ -8,22 +8,19 @@
 #include <string>
 #include <vector>
 
-#include "models/decoder_layer.h"
 #include "models/llava/weights.h"
 #include "models/llava_onevision/config.h"
 #include "models/llava_onevision/siglip_tower.h"
+#include "models/text_decoder.h"
 
 namespace kvb::llava_onevision {
-
-using llava::TensorSpec;
 
 // Every tensor of the checkpoint in a fixed order, the whole SigLIP tower included (its
 // post_layernorm is published although the features never use it).
 std::vector<TensorSpec> tensor_specs(const Config& c);
 
 struct Weights {
-  at::Tensor embed, lm_head, final_norm;  // lm_head is the embedding when tied
-  std::vector<DecoderLayer> layers;       // Qwen2: q/k/v with bias
+  TextDecoderWeights text;                // Qwen2: q/k/v with bias
   SiglipWeights tower;                    // only the layers the selected features need
   at::Tensor proj1_w, proj1_b, proj2_w, proj2_b;  // biases undefined without multimodal_projector_bias
   at::Tensor image_newline;               // [H]

@@ -198,4 +198,10 @@ nlohmann::json config_json(const Config& c) {
   };
 }
 
+TextDecoderSpec text_decoder_spec(const Config& c) {
+  const auto& t = c.text;
+  return {t.num_hidden_layers, t.num_attention_heads, t.num_key_value_heads, t.head_dim(), t.rms_norm_eps, t.rope_theta,
+          true, t.tie_word_embeddings, t.mrope_section};
+}
+
 }  // namespace kvb::qwen

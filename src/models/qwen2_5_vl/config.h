@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "models/text_decoder.h"
+
 namespace kvb::qwen {
 
 struct VisionConfig {
@@ -39,6 +41,9 @@ struct Config {
   std::vector<int64_t> eos_token_ids{151645};
   std::string torch_dtype = "bfloat16";
 };
+
+// The Qwen2 text decoder: q/k/v bias, M-RoPE over mrope_section.
+TextDecoderSpec text_decoder_spec(const Config& c);
 
 // Parses and validates; errors name `source` (the file) and the field.
 Config parse_config(const nlohmann::json& j, const std::string& source);

@@ -4,7 +4,7 @@
 #include <map>
 
 #include "core/error.h"
-#include "engine/ops.h"
+#include "models/ops.h"
 
 namespace kvb::qwen {
 

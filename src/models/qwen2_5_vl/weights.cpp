@@ -18,29 +18,12 @@ std::vector<TensorSpec> tensor_specs(const Config& c) {
   using I = TensorSpec::Init;
   const auto& t = c.text;
   const auto& v = c.vision;
-  const int64_t H = t.hidden_size, D = t.head_dim(), Hq = t.num_attention_heads, Hkv = t.num_key_value_heads;
   std::vector<TensorSpec> s;
   auto lin = [&](const std::string& n, int64_t out, int64_t in) { s.push_back({n, {out, in}, I::Linear, in}); };
   auto vec = [&](const std::string& n, int64_t size, I init) { s.push_back({n, {size}, init, 1}); };
 
-  s.push_back({"model.embed_tokens.weight", {t.vocab_size, H}, I::Embedding, H});
-  for (int64_t l = 0; l < t.num_hidden_layers; ++l) {
-    const std::string p = fmt::format("model.layers.{}.", l);
-    lin(p + "self_attn.q_proj.weight", Hq * D, H);
-    vec(p + "self_attn.q_proj.bias", Hq * D, I::Bias);
-    lin(p + "self_attn.k_proj.weight", Hkv * D, H);
-    vec(p + "self_attn.k_proj.bias", Hkv * D, I::Bias);
-    lin(p + "self_attn.v_proj.weight", Hkv * D, H);
-    vec(p + "self_attn.v_proj.bias", Hkv * D, I::Bias);
-    lin(p + "self_attn.o_proj.weight", H, Hq * D);
-    lin(p + "mlp.gate_proj.weight", t.intermediate_size, H);
-    lin(p + "mlp.up_proj.weight", t.intermediate_size, H);
-    lin(p + "mlp.down_proj.weight", H, t.intermediate_size);
-    vec(p + "input_layernorm.weight", H, I::Norm);
-    vec(p + "post_attention_layernorm.weight", H, I::Norm);
-  }
-  vec("model.norm.weight", H, I::Norm);
-  if (!t.tie_word_embeddings) s.push_back({"lm_head.weight", {t.vocab_size, H}, I::Embedding, H});
+  append_text_decoder_specs(s, text_decoder_spec(c), t.hidden_size, t.intermediate_size, t.vocab_size, "model.",
+                            "lm_head.weight");
 
   const int64_t E = v.hidden_size;
   s.push_back({"visual.patch_embed.proj.weight", {E, v.in_channels, v.temporal_patch_size, v.patch_size, v.patch_size},
@@ -132,21 +115,7 @@ Weights load_weights(const std::string& dir, const Config& c, const at::TensorOp
   WeightReader read(st, opts, std::map<std::string, std::string>(names.begin(), names.end()));
   Weights w;
   read.record_views(&w.published);
-  w.embed = read({"model.embed_tokens.weight"});
-  w.lm_head = c.text.tie_word_embeddings ? w.embed : read({"lm_head.weight"});
-  w.final_norm = read({"model.norm.weight"});
-  for (int64_t l = 0; l < c.text.num_hidden_layers; ++l) {
-    auto n = [&](const std::string& s) { return fmt::format("model.layers.{}.{}", l, s); };
-    DecoderLayer d;
-    d.qkv_w = read({n("self_attn.q_proj.weight"), n("self_attn.k_proj.weight"), n("self_attn.v_proj.weight")});
-    d.qkv_b = read({n("self_attn.q_proj.bias"), n("self_attn.k_proj.bias"), n("self_attn.v_proj.bias")});
-    d.o_w = read({n("self_attn.o_proj.weight")});
-    d.gate_up_w = read({n("mlp.gate_proj.weight"), n("mlp.up_proj.weight")});
-    d.down_w = read({n("mlp.down_proj.weight")});
-    d.input_norm = read({n("input_layernorm.weight")});
-    d.post_norm = read({n("post_attention_layernorm.weight")});
-    w.layers.push_back(std::move(d));
-  }
+  w.text = read_text_decoder(read, text_decoder_spec(c), "model.", "lm_head.weight");
   const at::Tensor pw = read({"visual.patch_embed.proj.weight"});
   w.patch_w = pw.reshape({pw.size(0), -1});
   for (int64_t b = 0; b < c.vision.depth; ++b) {
@@ -173,10 +142,10 @@ Weights load_weights(const std::string& dir, const Config& c, const at::TensorOp
 }
 
 std::vector<at::Tensor> Weights::buffers() const {
-  std::vector<at::Tensor> out{embed};
-  if (!lm_head.is_same(embed)) out.push_back(lm_head);
-  out.push_back(final_norm);
-  for (const auto& l : layers)
+  std::vector<at::Tensor> out{text.embed};
+  if (!text.lm_head.is_same(text.embed)) out.push_back(text.lm_head);
+  out.push_back(text.final_norm);
+  for (const auto& l : text.layers)
     for (const auto* t : {&l.qkv_w, &l.qkv_b, &l.o_w, &l.gate_up_w, &l.down_w, &l.input_norm, &l.post_norm}) out.push_back(*t);
   out.push_back(patch_w);
   for (const auto& b : blocks)

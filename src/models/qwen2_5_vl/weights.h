@@ -6,18 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "models/decoder_layer.h"
-
 #include "models/qwen2_5_vl/config.h"
+#include "models/tensor_spec.h"
+#include "models/text_decoder.h"
 
 namespace kvb::qwen {
-
-struct TensorSpec {
-  std::string name;            // published layout: model.*, visual.*, lm_head.weight
-  std::vector<int64_t> shape;
-  enum class Init { Linear, Bias, Norm, Embedding } init = Init::Linear;
-  int64_t fan_in = 1;          // for Linear: the input size (scale of the random init)
-};
 
 // Every tensor of the checkpoint, in a fixed order (lm_head only when untied).
 std::vector<TensorSpec> tensor_specs(const Config& c);
@@ -28,10 +21,7 @@ struct VisionBlock {
 };
 
 struct Weights {
-  at::Tensor embed;  // [V, H]
-  at::Tensor lm_head;  // [V, H] (the embedding when tied)
-  at::Tensor final_norm;
-  std::vector<DecoderLayer> layers;
+  TextDecoderWeights text;
   at::Tensor patch_w;  // [E, C*Tp*P*P] (Conv3d kernel flattened in the processor's patch order)
   std::vector<VisionBlock> blocks;
   at::Tensor merger_norm, merger_fc1_w, merger_fc1_b, merger_fc2_w, merger_fc2_b;

@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/registry.h"
 #include "engine/engine.h"
+#include "models/llava_onevision/video_frames.h"
 #include "models/model.h"
 #include "parity/family_goldens.h"
 #include "parity/hf_greedy.h"
@@ -80,7 +81,8 @@ TEST_P(OnevisionHfParity, IdsAndPixels) {
                            {"tile", "channel", "y", "x"});
       } else if (type == "video") {
         std::vector<at::Tensor> frames;
-        for (const auto& f : load_video_frames(MediaRef{file, {}, {}, 0, 0}, 8)) frames.push_back(squash_preprocess(f, proc));
+        for (const auto& f : llava_onevision::load_video_frames(MediaRef{file, {}, {}, 0, 0}, 8))
+          frames.push_back(squash_preprocess(f, proc));
         test::expect_close(at::stack(frames), golden(c.name + ".pixel_values_videos"), 1e-5, c.name + " video pixels",
                            {"frame", "channel", "y", "x"});
       }

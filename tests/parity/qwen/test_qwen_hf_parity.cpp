@@ -14,10 +14,10 @@
 #include "core/safetensors.h"
 #include "engine/engine.h"
 #include "models/model.h"
+#include "models/qwen2_5_vl/processor.h"
+#include "models/qwen2_5_vl/video_sampling.h"
 #include "parity/family_goldens.h"
 #include "vision/image.h"
-#include "vision/qwen_processor.h"
-#include "vision/video.h"
 
 namespace kvb {
 namespace {

@@ -36,13 +36,17 @@ const specs = {
     pkg: "tokenizer-llama2", extra: [],
     overrides: { normalizer: null, pre_tokenizer: { type: "Metaspace", replacement: "\u2581", add_prefix_space: true, prepend_scheme: "first", split: false } },
   },
+  // The organism's byte-level file (`kvbench make-tiny-model --geometry organism`, committed
+  // in tests/parity/tokenizer/organism): one token per byte, Qwen's added tokens from id 256.
+  organism: { dir: path.join(here, "organism"), extra: [], overrides: {} },
   qwen_gpt2: {
     pkg: "tokenizer-qwen3", extra: [],
     overrides: { pre_tokenizer: { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true } },
   },
 };
+const dirOf = (spec) => spec.dir ?? path.join(npm, spec.pkg, "models");
 function load(spec) {
-  const dir = path.join(npm, spec.pkg, "models");
+  const dir = dirOf(spec);
   const tj = readJson(path.join(dir, "tokenizer.json"));
   tj.added_tokens = [...tj.added_tokens, ...spec.extra];
   Object.assign(tj, spec.overrides);
@@ -157,7 +161,7 @@ for (const [name, spec] of Object.entries(specs)) {
     }
   });
   out.tokenizers[name] = {
-    file: path.relative(root, path.join(npm, spec.pkg, "models/tokenizer.json")),
+    file: path.relative(root, path.join(dirOf(spec), "tokenizer.json")),
     extra_added_tokens: spec.extra,
     overrides: spec.overrides,
     class: tok.constructor.name,

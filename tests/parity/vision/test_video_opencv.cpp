@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "core/error.h"
-#include "engine/prompt.h"
-#include "vision/video.h"
+#include "core/prompt.h"
+#include "models/qwen2_5_vl/video_sampling.h"
 
 namespace {
 

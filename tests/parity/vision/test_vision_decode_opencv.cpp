@@ -6,9 +6,9 @@
 #include <fstream>
 
 #include "core/error.h"
-#include "tests/unit/error_text.h"
-#include "engine/prompt.h"
+#include "core/prompt.h"
 #include "tests/parity/vision/vision_goldens.h"
+#include "tests/unit/error_text.h"
 #include "vision/base64.h"
 #include "vision/image.h"
 

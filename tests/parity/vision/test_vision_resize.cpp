@@ -7,9 +7,9 @@
 
 #include "core/error.h"
 
+#include "models/qwen2_5_vl/processor.h"
 #include "tests/parity/vision/vision_goldens.h"
 #include "vision/image.h"
-#include "vision/qwen_processor.h"
 #include "vision/resize.h"
 
 using kvb::vision_test::goldens;

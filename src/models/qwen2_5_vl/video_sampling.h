@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "models/qwen2_5_vl/processor.h"
 #include "vision/image.h"
-#include "vision/qwen_processor.h"
 
 namespace kvb {
 

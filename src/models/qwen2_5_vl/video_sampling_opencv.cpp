@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "core/error.h"
-#include "vision/video.h"
+#include "models/qwen2_5_vl/video_sampling.h"
 
 namespace kvb {
 namespace {

@@ -1,5 +1,5 @@
-// qwen-vl-utils' video sampling arithmetic (no OpenCV here; decoding is in video_opencv.cpp).
-#include "vision/video.h"
+// qwen-vl-utils' video sampling arithmetic (no OpenCV here; decoding is in video_sampling_opencv.cpp).
+#include "models/qwen2_5_vl/video_sampling.h"
 
 #include <ATen/ATen.h>
 
@@ -13,7 +13,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "engine/prompt.h"
+#include "core/prompt.h"
 #include "vision/resize.h"
 #include "vision/round_by_factor.h"
 

@@ -1,4 +1,4 @@
-#include "vision/qwen_processor.h"
+#include "models/qwen2_5_vl/processor.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
