@@ -10,6 +10,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "core/error.h"
 
@@ -73,6 +74,59 @@ void read_decoder_fields(const nlohmann::json& t, TextConfig& c, const std::stri
   KVB_CHECK(c.head_dim % 2 == 0, "{}: field 'head_dim' ({}) must be even for RoPE", w, c.head_dim);
   KVB_CHECK(c.rms_norm_eps > 0 && std::isfinite(c.rms_norm_eps), "{}: field 'rms_norm_eps' must be positive", w);
   KVB_CHECK(c.rope_theta > 0 && std::isfinite(c.rope_theta), "{}: field 'rope_theta' must be positive", w);
+}
+
+// The vision tower fields CLIPVisionConfig and SiglipVisionConfig share, read into `c` and
+// checked (sizes positive, hidden_size divisible by the heads). hidden_act is the caller's.
+template <class VisionConfig>
+void read_vision_tower_fields(const nlohmann::json& v, VisionConfig& c, const std::string& w) {
+  read(v, "hidden_size", c.hidden_size, w);
+  read(v, "intermediate_size", c.intermediate_size, w);
+  read(v, "num_hidden_layers", c.num_hidden_layers, w);
+  read(v, "num_attention_heads", c.num_attention_heads, w);
+  read(v, "num_channels", c.num_channels, w);
+  read(v, "image_size", c.image_size, w);
+  read(v, "patch_size", c.patch_size, w);
+  read(v, "layer_norm_eps", c.layer_norm_eps, w);
+  check_positive(w, {{"hidden_size", c.hidden_size}, {"intermediate_size", c.intermediate_size},
+                     {"num_hidden_layers", c.num_hidden_layers}, {"num_attention_heads", c.num_attention_heads},
+                     {"num_channels", c.num_channels}, {"image_size", c.image_size}, {"patch_size", c.patch_size}});
+  KVB_CHECK(c.hidden_size % c.num_attention_heads == 0,
+            "{}: field 'hidden_size' ({}) is not divisible by num_attention_heads ({})", w, c.hidden_size,
+            c.num_attention_heads);
+}
+
+// j[key] when present and not null (it must be an object), else an empty object.
+inline const nlohmann::json& sub_config(const nlohmann::json& j, const char* key, const std::string& source) {
+  static const nlohmann::json empty = nlohmann::json::object();
+  if (!j.contains(key) || j[key].is_null()) return empty;
+  KVB_CHECK(j[key].is_object(), "{}: field '{}' must be an object", source, key);
+  return j[key];
+}
+
+// The LLaVA projector keys: multimodal_projector_bias into `bias`; projector_hidden_act must be gelu.
+inline void read_projector_fields(const nlohmann::json& j, bool& bias, const std::string& source) {
+  read(j, "multimodal_projector_bias", bias, source);
+  std::string act = "gelu";
+  read(j, "projector_hidden_act", act, source);
+  KVB_CHECK(act == "gelu", "{}: field 'projector_hidden_act' is '{}'; only gelu is supported", source, act);
+}
+
+// vision_feature_layer (an index or a list; absent keeps `layers`), each checked against the
+// `states` hidden states of the vision tower (negative counts from the end).
+inline std::vector<int64_t> read_feature_layers(const nlohmann::json& j, std::vector<int64_t> layers, int64_t states,
+                                                const std::string& source) {
+  if (j.contains("vision_feature_layer") && !j["vision_feature_layer"].is_null()) {
+    const nlohmann::json& f = j["vision_feature_layer"];
+    if (f.is_number_integer()) layers = {f.get<int64_t>()};
+    else read(j, "vision_feature_layer", layers, source);
+  }
+  KVB_CHECK(!layers.empty(), "{}: field 'vision_feature_layer' is an empty list", source);
+  for (int64_t l : layers)
+    KVB_CHECK(l >= -states && l < states,
+              "{}: field 'vision_feature_layer' = {} is outside the {} hidden states of the vision tower", source, l,
+              states);
+  return layers;
 }
 
 }  // namespace kvb::config_fields

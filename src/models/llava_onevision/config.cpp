@@ -37,23 +37,10 @@ VisionConfig parse_vision(const json& v, const std::string& w) {
   read(v, "model_type", type, w);
   KVB_CHECK(type == "siglip_vision_model",
             "{}: model_type '{}' is not supported (LLaVA-OneVision uses siglip_vision_model)", w, type);
-  read(v, "hidden_size", c.hidden_size, w);
-  read(v, "intermediate_size", c.intermediate_size, w);
-  read(v, "num_hidden_layers", c.num_hidden_layers, w);
-  read(v, "num_attention_heads", c.num_attention_heads, w);
-  read(v, "num_channels", c.num_channels, w);
-  read(v, "image_size", c.image_size, w);
-  read(v, "patch_size", c.patch_size, w);
-  read(v, "layer_norm_eps", c.layer_norm_eps, w);
+  config_fields::read_vision_tower_fields(v, c, w);
   read(v, "hidden_act", act, w);
   KVB_CHECK(act == "gelu_pytorch_tanh", "{}: field 'hidden_act' is '{}'; only gelu_pytorch_tanh (SigLIP) is supported",
             w, act);
-  check_positive(w, {{"hidden_size", c.hidden_size}, {"intermediate_size", c.intermediate_size},
-                     {"num_hidden_layers", c.num_hidden_layers}, {"num_attention_heads", c.num_attention_heads},
-                     {"num_channels", c.num_channels}, {"image_size", c.image_size}, {"patch_size", c.patch_size}});
-  KVB_CHECK(c.hidden_size % c.num_attention_heads == 0,
-            "{}: field 'hidden_size' ({}) is not divisible by num_attention_heads ({})", w, c.hidden_size,
-            c.num_attention_heads);
   // No divisibility check: so400m/14 at 384 px is 27 patches a side, the valid conv dropping 6 pixels.
   KVB_CHECK(c.image_size >= c.patch_size, "{}: field 'image_size' ({}) is smaller than patch_size ({})", w, c.image_size,
             c.patch_size);
@@ -82,12 +69,7 @@ Config parse_config(const json& j, const std::string& source) {
   std::string type;
   read(j, "model_type", type, source);
   KVB_CHECK(type == "llava_onevision", "{}: field 'model_type' is '{}', expected 'llava_onevision'", source, type);
-  const json empty = json::object();
-  auto sub = [&](const char* key) -> const json& {
-    if (!j.contains(key) || j[key].is_null()) return empty;
-    KVB_CHECK(j[key].is_object(), "{}: field '{}' must be an object", source, key);
-    return j[key];
-  };
+  auto sub = [&](const char* key) -> const json& { return config_fields::sub_config(j, key, source); };
   c.text = parse_text(sub("text_config"), source + " text_config");
   if (j.contains("vision_config") && !j["vision_config"].is_null()) {
     c.vision = parse_vision(sub("vision_config"), source + " vision_config");
@@ -98,10 +80,7 @@ Config parse_config(const json& j, const std::string& source) {
   }
   read(j, "image_token_index", c.image_token_index, source);
   read(j, "video_token_index", c.video_token_index, source);
-  read(j, "multimodal_projector_bias", c.multimodal_projector_bias, source);
-  std::string act = "gelu";
-  read(j, "projector_hidden_act", act, source);
-  KVB_CHECK(act == "gelu", "{}: field 'projector_hidden_act' is '{}'; only gelu is supported", source, act);
+  config_fields::read_projector_fields(j, c.multimodal_projector_bias, source);
   read(j, "vision_feature_select_strategy", c.vision_feature_select_strategy, source);
   KVB_CHECK(c.vision_feature_select_strategy == "default" || c.vision_feature_select_strategy == "full",
             "{}: field 'vision_feature_select_strategy' is '{}', expected 'full' (or 'default')", source,
@@ -112,17 +91,8 @@ Config parse_config(const json& j, const std::string& source) {
             "{}: field 'vision_feature_select_strategy' is 'default', which drops a CLS token the SigLIP tower does "
             "not have (transformers fails on it too); LLaVA-OneVision uses 'full'",
             source);
-  if (j.contains("vision_feature_layer") && !j["vision_feature_layer"].is_null()) {
-    const json& f = j["vision_feature_layer"];
-    if (f.is_number_integer()) c.vision_feature_layers = {f.get<int64_t>()};
-    else read(j, "vision_feature_layer", c.vision_feature_layers, source);
-  }
-  const int64_t states = c.vision.num_hidden_layers + 1;
-  KVB_CHECK(!c.vision_feature_layers.empty(), "{}: field 'vision_feature_layer' is an empty list", source);
-  for (int64_t l : c.vision_feature_layers)
-    KVB_CHECK(l >= -states && l < states,
-              "{}: field 'vision_feature_layer' = {} is outside the {} hidden states of the vision tower", source, l,
-              states);
+  c.vision_feature_layers = config_fields::read_feature_layers(j, c.vision_feature_layers,
+                                                               c.vision.num_hidden_layers + 1, source);
   std::string aspect = "anyres_max_9";
   read(j, "vision_aspect_ratio", aspect, source);
   const std::string prefix = "anyres_max_";
