@@ -35,6 +35,7 @@ const std::map<std::string, kvb::ModelGeometry>& geometries() {
       {"qwen2.5-vl-7b", {28, 28, 4, 128}},
       {"qwen2.5-vl-3b", {36, 16, 2, 128}},
       {"llava-1.5-7b", {32, 32, 32, 128}},
+      {"llava-onevision-7b", {28, 28, 4, 128}},  // Qwen2-7B
   };
   return g;
 }

@@ -1,4 +1,4 @@
-// `kvbench make-tiny-model --family qwen2_5_vl|llava --out DIR [--seed N] [--geometry tiny|organism|3b|7b] [--layers N]
+// `kvbench make-tiny-model --family qwen2_5_vl|llava|llava_onevision --out DIR [--seed N] [--geometry tiny|organism|3b|7b] [--layers N]
 //  [--vision-depth N] [--image-size PX] [--tokenizer FILE]`
 #include <iostream>
 
@@ -21,8 +21,8 @@ KVB_COMMAND(setup_make_tiny_model, "make-tiny-model",
   sub.add_option("--geometry", a->geometry, "tiny (default), organism (the trainable byte-level model, qwen2_5_vl) or a published size: 3b, 7b");
   sub.add_option("--layers", a->layers, "cut the LLM to N layers");
   sub.add_option("--vision-depth", a->vision_depth, "cut the vision tower to N blocks");
-  sub.add_option("--image-size", a->image_size, "llava: the CLIP input size in pixels (a multiple of 14; default 112)");
-  sub.add_option("--tokenizer", a->tokenizer, "llava: a LLaMA-family tokenizer.json to ship (e.g. the real llava-1.5 one)");
+  sub.add_option("--image-size", a->image_size, "llava / llava_onevision: the CLIP / SigLIP tile size in pixels (a multiple of 14; default 112 / 70)");
+  sub.add_option("--tokenizer", a->tokenizer, "llava / llava_onevision: a LLaMA / Qwen2 tokenizer.json to ship (e.g. the real one)");
   return [a] {
     nlohmann::json opts = nlohmann::json::object();
     if (!a->geometry.empty()) opts["geometry"] = a->geometry;

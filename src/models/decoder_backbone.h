@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "models/model.h"
 #include "models/text_decoder.h"
 #include "text/tokenizer.h"
@@ -38,6 +39,17 @@ class DecoderBackbone : public Backbone {
   at::Tensor lm_head(const at::Tensor& normed) const override { return dec_.lm_head(normed); }
 
  protected:
+  // stops_ = `config_eos` (config.json's), then generation_config.json's eos ids.
+  void read_stop_ids(const std::string& dir, std::vector<int64_t> config_eos) {
+    stops_ = std::move(config_eos);
+    for (auto e : generation_config_eos(dir)) stops_.push_back(e);
+  }
+  // A token id past the embedding rows would fail only when a prompt happens to contain it.
+  void check_vocab(const std::string& dir, int64_t vocab_size) const {
+    KVB_CHECK(tok_.vocab_size() <= vocab_size, "{}/tokenizer.json: token ids reach {}, but config.json's vocab_size is {}",
+              dir, tok_.vocab_size() - 1, vocab_size);
+  }
+
   at::TensorOptions opts_;
   Tokenizer tok_;
   TextDecoder dec_;             // set by the family's constructor

@@ -34,10 +34,13 @@ std::vector<int64_t> expand_placeholders(const std::vector<int64_t>& raw, const 
     KVB_CHECK(m.pad_id == id, "the rendered prompt has a placeholder (token {}) where the messages have {} {} (token {})",
               id, m.modality == kImage ? "an" : "a", noun(m.modality), m.pad_id);
     const auto at = static_cast<int64_t>(ids.size());
-    for (int64_t g = 0; g < m.groups; ++g)
-      p.media.push_back({at + g * m.group_tokens, at + (g + 1) * m.group_tokens, static_cast<uint8_t>(m.modality)});
-    ids.insert(ids.end(), m.groups * m.group_tokens, id);
-    modality.insert(modality.end(), m.groups * m.group_tokens, m.modality);
+    for (int64_t g = 0; g < m.groups; ++g) {
+      const int64_t tail = g + 1 == m.groups ? m.tail_tokens : 0;
+      p.media.push_back({at + g * m.group_tokens, at + (g + 1) * m.group_tokens + tail, static_cast<uint8_t>(m.modality)});
+    }
+    const int64_t n = m.groups * m.group_tokens + m.tail_tokens;
+    ids.insert(ids.end(), n, id);
+    modality.insert(modality.end(), n, m.modality);
   }
   p.ids = at::tensor(ids, at::kLong);
   p.modality = at::tensor(modality, at::kLong).to(at::kByte);

@@ -18,6 +18,7 @@ struct MediaTokens {   // one image or video, as its processor made it
   Modality modality = kImage;
   int64_t groups = 1;        // spans it forms: a video's temporal grid steps; 1 for an image
   int64_t group_tokens = 0;  // LLM tokens per span
+  int64_t tail_tokens = 0;   // tokens after the last span, counted in it (OneVision's newline after a video)
 };
 
 // `raw`: the tokenized rendered prompt; `pad_ids`: every placeholder token of the family;

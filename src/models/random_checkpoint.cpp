@@ -57,4 +57,14 @@ void write_sharded(const std::string& out_dir, const std::vector<std::pair<std::
   KVB_CHECK(f && (f << index), "cannot write {}", path.string());
 }
 
+void write_text_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  KVB_CHECK(f && (f << text), "cannot write {}", path.string());
+}
+
+nlohmann::json special_added_token(int64_t id, const std::string& content) {
+  return {{"id", id}, {"content", content}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+          {"normalized", false}, {"special", true}};
+}
+
 }  // namespace kvb

@@ -3,8 +3,10 @@
 // every platform and libtorch version (the HF goldens hash the checkpoint they were made from),
 // and the published sharded layout.
 #include <ATen/ATen.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,5 +24,11 @@ at::Tensor seeded_normal(const std::vector<int64_t>& shape, uint64_t seed, uint6
 // model-00002-of-00002.safetensors, cut at half the bytes, plus model.safetensors.index.json, so
 // every load of a tiny checkpoint goes through the index as the published ones do.
 void write_sharded(const std::string& out_dir, const std::vector<std::pair<std::string, at::Tensor>>& tensors);
+
+// Writes `text` to `path` byte for byte; errors name the file.
+void write_text_file(const std::filesystem::path& path, const std::string& text);
+
+// A special token's tokenizer.json "added_tokens" entry, as the published tokenizers write it.
+nlohmann::json special_added_token(int64_t id, const std::string& content);
 
 }  // namespace kvb

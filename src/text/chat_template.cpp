@@ -57,4 +57,22 @@ std::string render_llava_chat(const std::vector<Message>& messages, bool add_gen
   return out;
 }
 
+// llava-hf/llava-onevision-qwen2-*-ov-hf: ChatML without a default system message; per message
+// all images, then all videos, each as its placeholder and a newline, then the texts joined bare.
+std::string render_llava_onevision_chat(const std::vector<Message>& messages, bool add_generation_prompt) {
+  require_roles(messages, "llava_onevision");
+  std::string out;
+  for (const Message& m : messages) {
+    out += "<|im_start|>" + m.role + "\n";
+    for (auto kind : {Segment::Kind::Image, Segment::Kind::Video})
+      for (const Segment& s : m.content)
+        if (s.kind == kind) out += kind == Segment::Kind::Image ? "<image>\n" : "<video>\n";
+    for (const Segment& s : m.content)
+      if (s.kind == Segment::Kind::Text) out += s.text;
+    out += "<|im_end|>\n";
+  }
+  if (add_generation_prompt) out += "<|im_start|>assistant\n";
+  return out;
+}
+
 }  // namespace kvb

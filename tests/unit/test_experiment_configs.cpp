@@ -14,8 +14,9 @@ namespace fs = std::filesystem;
 
 TEST(ExperimentConfigs, AllShippedConfigsValidate) {
   const fs::path dir = fs::path(KVB_SOURCE_DIR) / "configs/experiments";
-  std::vector<std::string> expected = {"dba_ablation", "demo",    "gamma_ablation", "highres_rho0.05",
-                                       "latency",      "milebench_rho0.2", "rho_sweep", "video"};
+  std::vector<std::string> expected = {"dba_ablation",     "demo",      "gamma_ablation", "highres_rho0.05",
+                                       "latency",          "milebench_rho0.2", "milebench_rho0.2_llava_onevision",
+                                       "rho_sweep",        "rho_sweep_llava_onevision", "video"};
   std::vector<std::string> found;
   for (const auto& e : fs::directory_iterator(dir)) found.push_back(e.path().stem().string());
   std::sort(found.begin(), found.end());
@@ -50,6 +51,17 @@ TEST(ExperimentConfigs, PaperGridsHaveTheRightCells) {
   auto mile = kvb::load_experiment((dir / "milebench_rho0.2.json").string());
   EXPECT_EQ(mile.cells.size(), 7u);
   EXPECT_TRUE(mile.cells[0].is_full());
+  // A family is switched by the model entry alone: the OneVision twins differ in nothing else.
+  for (const char* base : {"milebench_rho0.2", "rho_sweep"}) {
+    nlohmann::json a = kvb::read_json_file((dir / (std::string(base) + ".json")).string());
+    nlohmann::json b = kvb::read_json_file((dir / (std::string(base) + "_llava_onevision.json")).string());
+    EXPECT_EQ(b["models"][0]["name"], "llava-onevision-7b");
+    for (auto* j : {&a, &b}) {
+      for (const char* k : {"name", "description", "models"}) j->erase(k);
+      (*j)["tables"][0].erase("title");
+    }
+    EXPECT_EQ(a, b) << base;
+  }
   auto demo = kvb::load_experiment((dir / "demo.json").string());
   // every registered method at 4 ratios (Full once): at least full + 9 methods x 4
   EXPECT_GE(demo.cells.size(), 37u);

@@ -1,69 +1,28 @@
 #include "models/llava/config.h"
 
 #include "core/error.h"
+#include "models/config_fields.h"
 
 namespace kvb::llava {
 namespace {
 
 using json = nlohmann::json;
 
-template <class T>
-void read(const json& obj, const char* key, T& out, const std::string& where) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return;  // transformers' default applies
-  try {
-    out = it->get<T>();
-  } catch (const json::exception&) {
-    KVB_FAIL("{}: field '{}' has the wrong type ({})", where, key, it->dump());
-  }
-}
-
-void check_positive(const std::string& where, std::initializer_list<std::pair<const char*, int64_t>> fields) {
-  for (const auto& [k, v] : fields) KVB_CHECK(v > 0, "{}: field '{}' must be positive, got {}", where, k, v);
-}
+using config_fields::check_positive;
+using config_fields::read;
 
 TextConfig parse_text(const json& t, const std::string& w) {
   TextConfig c;
-  std::string type = "llama", act = "silu";
+  std::string type = "llama";
   read(t, "model_type", type, w);
   KVB_CHECK(type == "llama", "{}: model_type '{}' is not supported (LLaVA-1.5 uses a llama text model)", w, type);
-  read(t, "vocab_size", c.vocab_size, w);
-  read(t, "hidden_size", c.hidden_size, w);
-  read(t, "intermediate_size", c.intermediate_size, w);
-  read(t, "num_hidden_layers", c.num_hidden_layers, w);
-  read(t, "num_attention_heads", c.num_attention_heads, w);
-  c.num_key_value_heads = c.num_attention_heads;  // LlamaConfig: None means multi-head attention
-  read(t, "num_key_value_heads", c.num_key_value_heads, w);
-  check_positive(w, {{"vocab_size", c.vocab_size}, {"hidden_size", c.hidden_size},
-                     {"intermediate_size", c.intermediate_size}, {"num_hidden_layers", c.num_hidden_layers},
-                     {"num_attention_heads", c.num_attention_heads}, {"num_key_value_heads", c.num_key_value_heads}});
-  c.head_dim = c.hidden_size / c.num_attention_heads;
-  read(t, "head_dim", c.head_dim, w);
-  read(t, "max_position_embeddings", c.max_position_embeddings, w);
-  read(t, "rms_norm_eps", c.rms_norm_eps, w);
-  read(t, "rope_theta", c.rope_theta, w);
-  read(t, "tie_word_embeddings", c.tie_word_embeddings, w);
-  read(t, "hidden_act", act, w);
-  KVB_CHECK(act == "silu", "{}: field 'hidden_act' is '{}'; only silu is supported", w, act);
+  config_fields::read_decoder_fields(t, c, w, true);
   for (const char* k : {"attention_bias", "mlp_bias"}) {
     bool b = false;
     read(t, k, b, w);
     KVB_CHECK(!b, "{}: field '{}' = true is not supported (LLaMA projections have no bias)", w, k);
   }
-  if (t.contains("rope_scaling") && !t["rope_scaling"].is_null()) {
-    std::string rt = "default";
-    const json& rs = t["rope_scaling"];
-    KVB_CHECK(rs.is_object(), "{}: field 'rope_scaling' must be an object or null", w);
-    read(rs, "type", rt, w + " rope_scaling");
-    read(rs, "rope_type", rt, w + " rope_scaling");
-    KVB_CHECK(rt == "default", "{}: field 'rope_scaling' type '{}' is not supported (only plain RoPE)", w, rt);
-  }
   if (t.contains("eos_token_id") && t["eos_token_id"].is_number_integer()) c.eos_token_id = t["eos_token_id"].get<int64_t>();
-  check_positive(w, {{"head_dim", c.head_dim}});
-  KVB_CHECK(c.num_attention_heads % c.num_key_value_heads == 0,
-            "{}: field 'num_attention_heads' ({}) is not a multiple of num_key_value_heads ({})", w,
-            c.num_attention_heads, c.num_key_value_heads);
-  KVB_CHECK(c.head_dim % 2 == 0, "{}: field 'head_dim' ({}) must be even for RoPE", w, c.head_dim);
   return c;
 }
 
@@ -73,23 +32,10 @@ VisionConfig parse_vision(const json& v, const std::string& w) {
   read(v, "model_type", type, w);
   KVB_CHECK(type == "clip_vision_model", "{}: model_type '{}' is not supported (LLaVA-1.5 uses clip_vision_model)", w,
             type);
-  read(v, "hidden_size", c.hidden_size, w);
-  read(v, "intermediate_size", c.intermediate_size, w);
-  read(v, "num_hidden_layers", c.num_hidden_layers, w);
-  read(v, "num_attention_heads", c.num_attention_heads, w);
-  read(v, "num_channels", c.num_channels, w);
-  read(v, "image_size", c.image_size, w);
-  read(v, "patch_size", c.patch_size, w);
+  config_fields::read_vision_tower_fields(v, c, w);
   read(v, "projection_dim", c.projection_dim, w);
-  read(v, "layer_norm_eps", c.layer_norm_eps, w);
   read(v, "hidden_act", act, w);
   KVB_CHECK(act == "quick_gelu", "{}: field 'hidden_act' is '{}'; only quick_gelu (CLIP) is supported", w, act);
-  check_positive(w, {{"hidden_size", c.hidden_size}, {"intermediate_size", c.intermediate_size},
-                     {"num_hidden_layers", c.num_hidden_layers}, {"num_attention_heads", c.num_attention_heads},
-                     {"num_channels", c.num_channels}, {"image_size", c.image_size}, {"patch_size", c.patch_size}});
-  KVB_CHECK(c.hidden_size % c.num_attention_heads == 0,
-            "{}: field 'hidden_size' ({}) is not divisible by num_attention_heads ({})", w, c.hidden_size,
-            c.num_attention_heads);
   KVB_CHECK(c.image_size % c.patch_size == 0, "{}: field 'image_size' ({}) is not a multiple of patch_size ({})", w,
             c.image_size, c.patch_size);
   return c;
@@ -115,15 +61,9 @@ Config parse_config(const json& j, const std::string& source) {
   std::string type;
   read(j, "model_type", type, source);
   KVB_CHECK(type == "llava", "{}: field 'model_type' is '{}', expected 'llava'", source, type);
-  if (j.contains("text_config") && !j["text_config"].is_null()) {
-    KVB_CHECK(j["text_config"].is_object(), "{}: field 'text_config' must be an object", source);
-    c.text = parse_text(j["text_config"], source + " text_config");
-  } else {
-    c.text = parse_text(json::object(), source + " text_config");
-  }
+  c.text = parse_text(config_fields::sub_config(j, "text_config", source), source + " text_config");
   if (j.contains("vision_config") && !j["vision_config"].is_null()) {
-    KVB_CHECK(j["vision_config"].is_object(), "{}: field 'vision_config' must be an object", source);
-    c.vision = parse_vision(j["vision_config"], source + " vision_config");
+    c.vision = parse_vision(config_fields::sub_config(j, "vision_config", source), source + " vision_config");
   } else {
     // LlavaConfig's own default tower: CLIP ViT-L/14 at 336 px.
     c.vision = parse_vision({{"hidden_size", 1024}, {"intermediate_size", 4096}, {"num_hidden_layers", 24},
@@ -135,25 +75,13 @@ Config parse_config(const json& j, const std::string& source) {
   read(j, "image_token_index", c.image_token_index, source);
   read(j, "image_token_id", c.image_token_index, source);
   read(j, "pad_token_id", c.pad_token_id, source);
-  read(j, "multimodal_projector_bias", c.multimodal_projector_bias, source);
-  std::string act = "gelu";
-  read(j, "projector_hidden_act", act, source);
-  KVB_CHECK(act == "gelu", "{}: field 'projector_hidden_act' is '{}'; only gelu is supported", source, act);
+  config_fields::read_projector_fields(j, c.multimodal_projector_bias, source);
   read(j, "vision_feature_select_strategy", c.vision_feature_select_strategy, source);
   KVB_CHECK(c.vision_feature_select_strategy == "default" || c.vision_feature_select_strategy == "full",
             "{}: field 'vision_feature_select_strategy' is '{}', expected 'default' or 'full'", source,
             c.vision_feature_select_strategy);
-  if (j.contains("vision_feature_layer") && !j["vision_feature_layer"].is_null()) {
-    const json& f = j["vision_feature_layer"];
-    if (f.is_number_integer()) c.vision_feature_layers = {f.get<int64_t>()};
-    else read(j, "vision_feature_layer", c.vision_feature_layers, source);
-  }
-  const int64_t states = c.vision.num_hidden_layers + 1;
-  KVB_CHECK(!c.vision_feature_layers.empty(), "{}: field 'vision_feature_layer' is an empty list", source);
-  for (int64_t l : c.vision_feature_layers)
-    KVB_CHECK(l >= -states && l < states,
-              "{}: field 'vision_feature_layer' = {} is outside the {} hidden states of the vision tower", source, l,
-              states);
+  c.vision_feature_layers = config_fields::read_feature_layers(j, c.vision_feature_layers,
+                                                               c.vision.num_hidden_layers + 1, source);
   KVB_CHECK(c.image_token_index >= 0 && c.image_token_index < c.text.vocab_size,
             "{}: field 'image_token_index' ({}) is outside the text vocabulary ({})", source, c.image_token_index,
             c.text.vocab_size);

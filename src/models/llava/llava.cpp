@@ -36,8 +36,7 @@ class LlavaBackbone : public DecoderBackbone {
     KVB_CHECK(proc_.crop_height == cfg_.vision.image_size && proc_.crop_width == cfg_.vision.image_size,
               "{}: field 'crop_size' ({}x{}) differs from config.json's vision_config.image_size ({})", pp,
               proc_.crop_height, proc_.crop_width, cfg_.vision.image_size);
-    stops_ = {cfg_.text.eos_token_id};
-    for (auto e : generation_config_eos(dir)) stops_.push_back(e);
+    read_stop_ids(dir, {cfg_.text.eos_token_id});
     w_ = load_weights(dir, cfg_, opts_);
     dec_ = TextDecoder(text_decoder_spec(cfg_), w_.text, opts_);
   }

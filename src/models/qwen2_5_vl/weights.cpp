@@ -18,29 +18,12 @@ std::vector<TensorSpec> tensor_specs(const Config& c) {
   using I = TensorSpec::Init;
   const auto& t = c.text;
   const auto& v = c.vision;
-  const int64_t H = t.hidden_size, D = t.head_dim(), Hq = t.num_attention_heads, Hkv = t.num_key_value_heads;
   std::vector<TensorSpec> s;
   auto lin = [&](const std::string& n, int64_t out, int64_t in) { s.push_back({n, {out, in}, I::Linear, in}); };
   auto vec = [&](const std::string& n, int64_t size, I init) { s.push_back({n, {size}, init, 1}); };
 
-  s.push_back({"model.embed_tokens.weight", {t.vocab_size, H}, I::Embedding, H});
-  for (int64_t l = 0; l < t.num_hidden_layers; ++l) {
-    const std::string p = fmt::format("model.layers.{}.", l);
-    lin(p + "self_attn.q_proj.weight", Hq * D, H);
-    vec(p + "self_attn.q_proj.bias", Hq * D, I::Bias);
-    lin(p + "self_attn.k_proj.weight", Hkv * D, H);
-    vec(p + "self_attn.k_proj.bias", Hkv * D, I::Bias);
-    lin(p + "self_attn.v_proj.weight", Hkv * D, H);
-    vec(p + "self_attn.v_proj.bias", Hkv * D, I::Bias);
-    lin(p + "self_attn.o_proj.weight", H, Hq * D);
-    lin(p + "mlp.gate_proj.weight", t.intermediate_size, H);
-    lin(p + "mlp.up_proj.weight", t.intermediate_size, H);
-    lin(p + "mlp.down_proj.weight", H, t.intermediate_size);
-    vec(p + "input_layernorm.weight", H, I::Norm);
-    vec(p + "post_attention_layernorm.weight", H, I::Norm);
-  }
-  vec("model.norm.weight", H, I::Norm);
-  if (!t.tie_word_embeddings) s.push_back({"lm_head.weight", {t.vocab_size, H}, I::Embedding, H});
+  append_text_decoder_specs(s, text_decoder_spec(c), t.hidden_size, t.intermediate_size, t.vocab_size, "model.",
+                            "lm_head.weight");
 
   const int64_t E = v.hidden_size;
   s.push_back({"visual.patch_embed.proj.weight", {E, v.in_channels, v.temporal_patch_size, v.patch_size, v.patch_size},

@@ -7,16 +7,10 @@
 #include <vector>
 
 #include "models/qwen2_5_vl/config.h"
+#include "models/tensor_spec.h"
 #include "models/text_decoder.h"
 
 namespace kvb::qwen {
-
-struct TensorSpec {
-  std::string name;            // published layout: model.*, visual.*, lm_head.weight
-  std::vector<int64_t> shape;
-  enum class Init { Linear, Bias, Norm, Embedding } init = Init::Linear;
-  int64_t fan_in = 1;          // for Linear: the input size (scale of the random init)
-};
 
 // Every tensor of the checkpoint, in a fixed order (lm_head only when untied).
 std::vector<TensorSpec> tensor_specs(const Config& c);

@@ -18,6 +18,7 @@
 #include "engine/engine.h"
 #include "models/model.h"
 #include "parity/family_goldens.h"
+#include "parity/hf_greedy.h"
 #include "vision/clip_processor.h"
 #include "vision/image.h"
 
@@ -111,10 +112,7 @@ TEST_P(LlavaHfParity, KeysValuesQueriesLogits) {
   test::expect_close(cap.last_logits, want, test::parity_tolerance(c.dtype, want, 4.0), key + "last_logits", {"vocab id"});
 }
 
-// Greedy ids must equal HF's generate(). A step may differ only where HF disagrees with itself: its
-// cache-free forward over the same prefix picks kvbench's token (a top-2 margin at bfloat16
-// resolution; seen in bf16 text), or, in bfloat16 with images, where HF's top-2 margin is at most
-// 2 bf16 units of the logits. Nothing after such a step is comparable.
+// See parity/hf_greedy.h for the rule.
 TEST_P(LlavaHfParity, GreedyContinuation) {
   const Case& c = GetParam();
   const auto& meta = manifest().at("cases").at(c.name);
@@ -123,36 +121,10 @@ TEST_P(LlavaHfParity, GreedyContinuation) {
   GenerationOptions opt;
   opt.max_new_tokens = manifest().at("greedy_tokens").get<int64_t>();
   GenerationResult r = model(c.dtype).generate(messages_of(meta.at("messages")), opt, *method);
-  std::vector<int64_t> got = r.ids;
-  const at::Tensor want_t = golden(key + "greedy_tokens"), margins = golden(key + "greedy_margins");
-  const at::Tensor uncached = golden(key + "greedy_uncached_argmax");
-  const std::vector<int64_t> want(want_t.data_ptr<int64_t>(), want_t.data_ptr<int64_t>() + want_t.numel());
-  if (r.stop_reason == "eos" && got.size() < want.size()) got.push_back(want[got.size()]);  // HF keeps the EOS id
   const bool media = !image_files(meta.at("messages")).empty();
-  const at::Tensor logits = golden(key + "last_logits");
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (i < got.size() && got[i] == want[i]) continue;
-    const auto step = static_cast<int64_t>(i);
-    const double margin = margins[step].item<double>();
-    const double resolution = test::bf16_ulp(logits.abs().max().item<double>());
-    if (i < got.size() && got[i] == uncached[step].item<int64_t>()) {
-      std::cout << key << " greedy step " << i << ": " << got[i] << " vs HF generate() " << want[i]
-                << ", and HF's cache-free forward picks " << got[i] << " too (top-2 margin " << margin
-                << "); later steps not compared\n";
-      return;
-    }
-    if (c.dtype == "bfloat16" && media && i < got.size() && margin <= 2 * resolution) {
-      std::cout << key << " greedy step " << i << ": " << got[i] << " vs HF " << want[i] << " where HF's top-2 margin "
-                << margin << " <= 2 bf16 ulps (" << 2 * resolution << "); later steps not compared\n";
-      return;
-    }
-    ADD_FAILURE() << key << " greedy ids differ at step " << i << ": kvbench "
-                  << (i < got.size() ? std::to_string(got[i]) : std::string("(stopped)")) << ", HF " << want[i]
-                  << " (HF's top-2 margin there " << margin << ", HF cache-free argmax " << uncached[step].item<int64_t>()
-                  << ")\n  kvbench: " << test::join(got) << "\n  HF:      " << test::join(want);
-    return;
-  }
-  EXPECT_EQ(got.size(), want.size()) << key << " kvbench generated more tokens than HF";
+  test::expect_hf_greedy(r.ids, r.stop_reason == "eos", golden(key + "greedy_tokens"), golden(key + "greedy_margins"),
+                         golden(key + "greedy_uncached_argmax"), golden(key + "last_logits"),
+                         c.dtype == "bfloat16" && media, key);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, LlavaHfParity, ::testing::ValuesIn(all_cases()),
