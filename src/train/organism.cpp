@@ -293,8 +293,6 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   for (int64_t step = start; step < o.steps; ++step) {
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr_at(o, step));
     Timer phase;
-    for (int64_t b = 0; b < o.batch; ++b) sample(step * o.batch + b);
-    const double t_draw = phase.ms();
     std::vector<Example> batch;
     for (int64_t b = 0; b < o.batch; ++b) batch.push_back(build_example(*bb, sample(step * o.batch + b), eos));
     const double t_prepare = phase.ms();
@@ -315,13 +313,12 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     const double t_forward = phase.ms();
     opt.zero_grad();
     loss.backward();
-    spdlog::debug("train-organism: step {}: {} tokens; draw {:.0f} ms, prepare {:.0f} ms, forward {:.0f} ms, backward {:.0f} ms",
-                  step + 1, tokens, t_draw, t_prepare - t_draw, t_forward - t_prepare, phase.ms() - t_forward);
+    spdlog::debug("train-organism: step {}: {} tokens; draw + prepare {:.0f} ms, forward {:.0f} ms, backward {:.0f} ms",
+                  step + 1, tokens, t_prepare, t_forward - t_prepare, phase.ms() - t_forward);
     clip_grad_norm(params, 1.0);
     opt.step();
-    const double l = answer_loss;
-    smoothed = step == start ? l : 0.95 * smoothed + 0.05 * l;
-    log["loss"].push_back({step + 1, l});
+    smoothed = step == start ? answer_loss : 0.95 * smoothed + 0.05 * answer_loss;
+    log["loss"].push_back({step + 1, answer_loss});
     progress.set_note(fmt::format("loss {:.4f}", smoothed));
     progress.tick();
     const bool last = step + 1 == o.steps;
