@@ -6,7 +6,13 @@
 //   colour   "Picture k:" labels before pictures of one coloured shape each; the colour of one
 //            picture is asked (one needle among several images);
 //   colours  the same haystack; the colours of all pictures in order are asked (aggregation:
-//            the answer needs every picture, so keeping a few heavy hitters is not enough).
+//            the answer needs every picture, so keeping a few heavy hitters is not enough);
+//   majority the same haystack, one colour drawn on more pictures than any other; that colour is
+//            asked (aggregation a small model learns: a count over every picture, one word out);
+//   quiz     a picture haystack that also holds a secret code, asked `questions` questions in
+//            turns (each a code, colour or majority question; the last one is scored). One
+//            context answers several questions, which is how the organism is trained cheaply and
+//            how question-aware compression is tested on follow-up questions.
 // Everything derives from `seed`: same seed, same samples. No data root is read. Scoring is on
 // the MileBench-normalised answer: the code or colour as a word of it (or exact), the colour
 // list exactly.
@@ -47,7 +53,6 @@ const char* const kWords[] = {
 constexpr size_t kNumWords = sizeof(kWords) / sizeof(kWords[0]);
 const char* const kInstruction =
     "Read the following document and its images. Somewhere in it there is a secret code.";
-const char* const kQuestion = "Question: What is the secret code? Answer with the code only.";
 const char* const kPictureInstruction = "Read the following document and look at its pictures.";
 
 struct Colour {
@@ -70,10 +75,19 @@ struct Config {
   int64_t image_size = 112;  // pixels per side
   std::string needle_in = "mixed";  // text | image | mixed (alternating)
   std::string match = "word";       // word: the code is a word of the answer; exact: the answer is the code
-  std::vector<std::string> tasks{"code"};  // code | colour | colours, cycled over the samples
+  std::vector<std::string> tasks{"code"};  // code | colour | colours | majority | quiz, cycled over the samples
+  int64_t questions = 3;                   // quiz: questions per haystack
   int64_t min_pictures = 3, max_pictures = 5;  // colour tasks: pictures per haystack
   int64_t picture_size = 56;                  // pixels per side (56: 4 tokens with Qwen2.5-VL)
-  int64_t max_new_tokens = 8;
+  int64_t max_new_tokens = 8;  // 48 with answers "sentence"
+  // short: "Answer with the code only." (the code, a colour word); sentence: "Answer in a
+  // sentence." ("The secret code is 4821."), scored on the same key word. A sentence starts with
+  // the words that precede the key in the context, so copying it is in-context induction.
+  std::string answers = "short";
+  // Chance that a filler sentence repeats an earlier one word for word. A training stream's
+  // option: the next-token loss over a repeat can only be lowered by copying from the context,
+  // which is the skill every task needs (0 keeps the plain haystacks of evaluation).
+  double repeat_sentences = 0;
 };
 
 class Needle : public Benchmark {
@@ -86,6 +100,9 @@ class Needle : public Benchmark {
     r.get_choice("match", cfg_.match, {"word", "exact"});
     r.get("tasks", cfg_.tasks).get("min_pictures", cfg_.min_pictures).get("max_pictures", cfg_.max_pictures);
     r.get("picture_size", cfg_.picture_size).get("max_new_tokens", cfg_.max_new_tokens);
+    r.get("repeat_sentences", cfg_.repeat_sentences).get("questions", cfg_.questions);
+    r.get_choice("answers", cfg_.answers, {"short", "sentence"});
+    if (cfg_.answers == "sentence" && !j.contains("max_new_tokens")) cfg_.max_new_tokens = 48;
     r.finish();
     auto bad = [](const std::string& m) { throw UsageError("benchmark 'needle': " + m); };
     // load() draws every sample (images included) before --limit picks the first ones.
@@ -95,11 +112,13 @@ class Needle : public Benchmark {
     if (cfg_.images < 0 || cfg_.images > 64 || cfg_.image_size < 32 || cfg_.image_size > 4096)
       bad("need 0 <= images <= 64 and 32 <= image_size <= 4096");
     if (cfg_.needle_in != "text" && cfg_.images < 1) bad("needle_in '" + cfg_.needle_in + "' needs images >= 1");
-    if (cfg_.tasks.empty()) bad("tasks must list at least one of code, colour, colours");
+    if (cfg_.tasks.empty()) bad("tasks must list at least one of code, colour, colours, majority, quiz");
+    if (cfg_.questions < 1 || cfg_.questions > 16) bad("need 1 <= questions <= 16");
+    if (!(cfg_.repeat_sentences >= 0 && cfg_.repeat_sentences <= 0.9)) bad("need 0 <= repeat_sentences <= 0.9");
     bool pictures = false;
     for (const auto& t : cfg_.tasks) {
-      if (t != "code" && t != "colour" && t != "colours")
-        bad("unknown task '" + t + "' in tasks (accepted: code, colour, colours)");
+      if (t != "code" && t != "colour" && t != "colours" && t != "majority" && t != "quiz")
+        bad("unknown task '" + t + "' in tasks (accepted: code, colour, colours, majority, quiz)");
       pictures |= t != "code";
     }
     if (cfg_.min_pictures < 1 || cfg_.max_pictures < cfg_.min_pictures || cfg_.max_pictures > 64)
@@ -135,7 +154,9 @@ class Needle : public Benchmark {
   SampleScore score(const Sample& s, const std::string& prediction) const override {
     SampleScore out;
     out.extracted = text::milebench_normalize(prediction);
-    if (cfg_.match == "exact" || s.group == "colours") {
+    if (s.group == "colours") {  // the whole list, in order (inside its sentence when asked for one)
+      out.score = out.extracted == (cfg_.answers == "sentence" ? text::milebench_normalize(reply_of(s)) : s.answer);
+    } else if (cfg_.match == "exact") {
       out.score = out.extracted == s.answer;
     } else {
       auto words = text::split_ws(out.extracted);
@@ -156,7 +177,8 @@ class Needle : public Benchmark {
             {"max_tokens", cfg_.max_tokens}, {"images", cfg_.images}, {"image_size", cfg_.image_size},
             {"needle_in", cfg_.needle_in}, {"match", cfg_.match}, {"tasks", cfg_.tasks},
             {"min_pictures", cfg_.min_pictures}, {"max_pictures", cfg_.max_pictures},
-            {"picture_size", cfg_.picture_size}, {"max_new_tokens", cfg_.max_new_tokens}};
+            {"picture_size", cfg_.picture_size}, {"max_new_tokens", cfg_.max_new_tokens},
+            {"repeat_sentences", cfg_.repeat_sentences}, {"questions", cfg_.questions}, {"answers", cfg_.answers}};
   }
 
  private:
@@ -171,6 +193,21 @@ class Needle : public Benchmark {
   std::string group_of(int64_t index) const {
     const std::string& t = task_of(index);
     return t == "code" ? (code_in_image(index) ? "image" : "text") : t;
+  }
+
+  // One question of a sample: what is asked, the key the scorer looks for, and the sentence that
+  // answers it in "sentence" mode.
+  struct Turn {
+    std::string question, what, answer, sentence;
+  };
+  std::string question_of(const Turn& t) const {
+    return t.question + (cfg_.answers == "sentence" ? " Answer in a sentence." : " Answer with the " + t.what + " only.");
+  }
+  std::string reply_to(const Turn& t) const { return cfg_.answers == "sentence" ? t.sentence : t.answer; }
+  // The full reply a model is taught (meta.reply when the sample has one).
+  static std::string reply_of(const Sample& s) { return s.meta.value("reply", s.answer); }
+  static Turn code_turn(const std::string& code) {
+    return {"Question: What is the secret code?", "code", code, "The secret code is " + code + "."};
   }
 
   Sample make_sample(int64_t index) const {
@@ -206,7 +243,8 @@ class Needle : public Benchmark {
       }
       if (pos < sentences.size()) buf += (buf.empty() && pos == 0 ? "" : " ") + sentences[pos];
     }
-    user.content.push_back(text_segment(buf + "\n" + kQuestion));
+    const Turn turn = code_turn(code);
+    user.content.push_back(text_segment(buf + "\n" + question_of(turn)));
 
     Sample s;
     s.id = "needle/" + std::to_string(index);
@@ -215,6 +253,7 @@ class Needle : public Benchmark {
     s.answer = code;
     s.meta = {{"needle_in", s.group}, {"depth", static_cast<double>(depth) / static_cast<double>(n)},
               {"tokens_est", tokens}, {"images", cfg_.images}};
+    if (cfg_.answers == "sentence") s.meta["reply"] = reply_to(turn);
     return s;
   }
 
@@ -226,11 +265,21 @@ class Needle : public Benchmark {
     // `have` counts model tokens with a tokenizer, else words (the haystack ends at words >= 3/4 tokens).
     const int64_t want = codec_.encode ? tokens : (tokens * 3 + 3) / 4;
     for (int64_t have = 0; have < want;) {
-      size_t len = 8 + below(7);
-      std::string s;
-      for (size_t w = 0; w < len; ++w) s += (w ? " " : "") + std::string(kWords[below(kNumWords)]);
-      s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
-      sentences.push_back(s + ".");
+      // Raw mt19937 output again: the draw below is made only when repeats are on, so plain
+      // haystacks are the ones drawn before this option existed.
+      const bool repeat = cfg_.repeat_sentences > 0 && sentences.size() >= 2 &&
+                          static_cast<double>(rng()) < cfg_.repeat_sentences * 4294967296.0;
+      size_t len = 0;
+      if (repeat) {
+        sentences.push_back(sentences[below(sentences.size())]);
+        len = static_cast<size_t>(std::count(sentences.back().begin(), sentences.back().end(), ' ') + 1);
+      } else {
+        len = 8 + below(7);
+        std::string s;
+        for (size_t w = 0; w < len; ++w) s += (w ? " " : "") + std::string(kWords[below(kNumWords)]);
+        s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+        sentences.push_back(s + ".");
+      }
       have += codec_.encode ? static_cast<int64_t>(codec_.encode(" " + sentences.back()).size())
                             : static_cast<int64_t>(len);
     }
@@ -243,13 +292,29 @@ class Needle : public Benchmark {
     const std::string& task = task_of(index);
     const int64_t tokens = cfg_.min_tokens + static_cast<int64_t>(below(static_cast<uint64_t>(cfg_.max_tokens - cfg_.min_tokens + 1)));
     const size_t count = static_cast<size_t>(cfg_.min_pictures) + below(static_cast<uint64_t>(cfg_.max_pictures - cfg_.min_pictures + 1));
-    const std::vector<std::string> sentences = filler(tokens, rng);
+    std::vector<std::string> sentences = filler(tokens, rng);
+    std::string code;
+    if (task == "quiz") {
+      code = std::to_string(1000 + below(9000));
+      const size_t n = sentences.size();
+      sentences.insert(sentences.begin() + static_cast<std::ptrdiff_t>(n / 10 + below(n - n / 10 - n / 10 + 1)),
+                       "The secret code is " + code + ".");
+    }
     std::vector<size_t> slots;
     for (size_t k = 0; k < count; ++k) slots.push_back(below(sentences.size() + 1));
     std::sort(slots.begin(), slots.end());
     std::vector<size_t> colours;
     for (size_t k = 0; k < count; ++k) colours.push_back(below(kNumColours));
     const size_t asked = below(count);
+    // majority: redrawn until one colour is on more pictures than any other (a unique answer).
+    size_t most = 0;
+    while (task == "majority" || task == "quiz") {
+      std::array<size_t, kNumColours> tally{};
+      for (size_t c : colours) ++tally[c];
+      most = static_cast<size_t>(std::max_element(tally.begin(), tally.end()) - tally.begin());
+      if (std::count(tally.begin(), tally.end(), tally[most]) == 1) break;
+      for (auto& c : colours) c = below(kNumColours);
+    }
 
     Message user{"user", {text_segment(std::string(kPictureInstruction) + "\n")}};
     std::string buf;
@@ -267,23 +332,41 @@ class Needle : public Benchmark {
       }
       if (pos < sentences.size()) buf += (buf.empty() ? "" : " ") + sentences[pos];
     }
-    std::string answer, question;
-    if (task == "colour") {
-      answer = kColours[colours[asked]].name;
-      question = fmt::format("Question: What colour is the shape in picture {}? Answer with the colour only.", asked + 1);
+    // One question of a kind; `picture` is the one a colour question asks about.
+    auto ask = [&](const std::string& kind, size_t picture) -> Turn {
+      if (kind == "code") return code_turn(code);
+      const std::string name = kColours[colours[picture]].name, top = kColours[most].name;
+      if (kind == "colour")
+        return {fmt::format("Question: What colour is the shape in picture {}?", picture + 1), "colour", name,
+                fmt::format("The shape in picture {} is {}.", picture + 1, name)};
+      if (kind == "majority")
+        return {"Question: Which colour do most of the shapes have?", "colour", top, "Most of the shapes are " + top + "."};
+      std::string all;
+      for (size_t k = 0; k < count; ++k) all += (k ? " " : "") + std::string(kColours[colours[k]].name);
+      return {"Question: What are the colours of the shapes in all pictures, in order?", "colours", all,
+              "The colours are " + all + "."};
+    };
+    std::vector<Turn> turns;
+    if (task != "quiz") {
+      turns.push_back(ask(task, asked));
     } else {
-      for (size_t k = 0; k < count; ++k) answer += (k ? " " : "") + std::string(kColours[colours[k]].name);
-      question = "Question: What are the colours of the shapes in all pictures, in order? Answer with the colours only.";
+      static const char* const kKinds[] = {"code", "colour", "majority"};
+      for (int64_t q = 0; q < cfg_.questions; ++q) turns.push_back(ask(kKinds[below(3)], below(count)));
     }
-    user.content.push_back(text_segment(buf + "\n" + question));
+    user.content.push_back(text_segment(buf + "\n" + question_of(turns[0])));
 
     Sample s;
     s.id = "needle/" + std::to_string(index);
     s.group = task;
     s.messages = {std::move(user)};
-    s.answer = answer;
+    for (size_t q = 1; q < turns.size(); ++q) {
+      s.messages.push_back({"assistant", {text_segment(reply_to(turns[q - 1]))}});
+      s.messages.push_back({"user", {text_segment(question_of(turns[q]))}});
+    }
+    s.answer = turns.back().answer;
     s.meta = {{"task", task}, {"pictures", count}, {"tokens_est", tokens}};
     if (task == "colour") s.meta["asked"] = asked + 1;
+    if (cfg_.answers == "sentence") s.meta["reply"] = reply_to(turns.back());
     return s;
   }
 

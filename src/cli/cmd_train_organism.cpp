@@ -13,17 +13,17 @@ KVB_COMMAND(setup_train_organism, "train-organism",
   auto sets = std::make_shared<std::vector<std::string>>();
   auto no_plot = std::make_shared<bool>(false);
   sub.add_option("--out", o->out_dir, "checkpoint folder (resumed when it holds a run with the same settings)")->required();
-  sub.add_option("--seed", o->seed, "initial weights and training sample stream (default 1)");
-  sub.add_option("--steps", o->steps, "optimiser steps (default 1000)")->check(CLI::PositiveNumber);
-  sub.add_option("--batch", o->batch, "samples per step (default 8)")->check(CLI::PositiveNumber);
-  sub.add_option("--lr", o->lr, "peak AdamW learning rate (default 4e-3)")->check(CLI::PositiveNumber);
-  sub.add_option("--warmup", o->warmup, "linear warm-up steps (default 100)")->check(CLI::NonNegativeNumber);
-  sub.add_option("--eval-every", o->eval_every, "held-out accuracy every N steps (default 100)")->check(CLI::PositiveNumber);
-  sub.add_option("--save-every", o->save_every, "checkpoint every N steps (default 50)")->check(CLI::PositiveNumber);
+  sub.add_option("--seed", o->seed, "initial weights and training sample stream")->capture_default_str();
+  sub.add_option("--steps", o->steps, "optimiser steps")->capture_default_str()->check(CLI::PositiveNumber);
+  sub.add_option("--batch", o->batch, "samples per step")->capture_default_str()->check(CLI::PositiveNumber);
+  sub.add_option("--lr", o->lr, "peak AdamW learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  sub.add_option("--warmup", o->warmup, "linear warm-up steps")->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub.add_option("--eval-every", o->eval_every, "held-out accuracy every N steps")->capture_default_str()->check(CLI::PositiveNumber);
+  sub.add_option("--save-every", o->save_every, "checkpoint every N steps")->capture_default_str()->check(CLI::PositiveNumber);
   sub.add_option("--curriculum-tokens", o->curriculum_tokens,
-                 "training haystacks stay this short for half the steps, then grow to train.max_tokens by 90% (default 250; 0: off)")
+                 "training haystacks stay this short for a quarter of the steps, then grow to train.max_tokens by 85% (0: off)")->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  sub.add_option("--eval-samples", o->eval_samples, "held-out samples per task (default 15)")->check(CLI::PositiveNumber);
+  sub.add_option("--eval-samples", o->eval_samples, "held-out samples per task")->capture_default_str()->check(CLI::PositiveNumber);
   sub.add_option("--set", *sets,
                  "needle options of the training stream or the held-out set: train.KEY=V or eval.KEY=V, e.g. "
                  "train.max_tokens=800 (repeatable)");

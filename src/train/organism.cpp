@@ -28,28 +28,45 @@ namespace fs = std::filesystem;
 constexpr const char* kFamily = "qwen2_5_vl";
 constexpr int64_t kChunk = 64;  // training samples drawn per benchmark load
 
-// One prompt with its answer appended for teacher forcing: position first_target + j predicts
-// targets[j] (the answer's tokens, then the end-of-turn token).
+// One conversation with its answers in place for teacher forcing: position rows[j] predicts
+// targets[j], the tokens of every assistant turn and its end-of-turn token. A quiz sample's
+// earlier answers are supervised too: one forward pass teaches several retrievals.
 struct Example {
   at::Tensor embeddings, positions;  // [n, H], [R, n]
-  at::Tensor ids, modality;          // [T] the prompt's ids and their Modality
+  at::Tensor ids, modality;          // [n] the ids and their Modality
   at::Tensor targets;                // [m] int64
-  int64_t first_target = 0;
+  std::vector<int64_t> rows;         // [m]
+  int64_t last_answer = 0;           // the first target of the final answer (the scored one)
   std::string group;
 };
 
+// The family renders the answer as a closed assistant turn (then an open one, which is not
+// supervised): the answer sits exactly where generation would write it.
 Example build_example(Backbone& bb, const Sample& s, int64_t eos) {
-  PreparedPrompt p = bb.prepare(s.messages);
-  const std::vector<int64_t> answer = bb.encode_text(s.answer);
-  const auto n = static_cast<int64_t>(answer.size());
-  const at::Tensor a = at::tensor(answer, at::kLong);
-  std::vector<int64_t> targets = answer;
-  targets.push_back(eos);
+  std::vector<Message> messages = s.messages;
+  messages.push_back({"assistant", {text_segment(s.meta.value("reply", s.answer))}});
+  PreparedPrompt p = bb.prepare(messages);
+  std::vector<int64_t> opener = bb.encode_text("assistant\n");
+  const std::vector<int64_t> start = bb.encode_text("<|im_start|>");
+  KVB_CHECK(start.size() == 1, "train-organism: the tokenizer has no <|im_start|> token");
+  opener.insert(opener.begin(), start[0]);
+  const at::Tensor ids_cpu = p.ids.cpu();
+  const int64_t* id = ids_cpu.data_ptr<int64_t>();
+  const auto n = ids_cpu.size(0), k = static_cast<int64_t>(opener.size());
   Example e;
-  e.embeddings = at::cat({p.embeddings, bb.embed(a.to(bb.options().device()))});
-  e.positions = at::cat({p.positions, bb.continue_positions(p.next_position, n)}, 1);
+  std::vector<int64_t> targets;
+  for (int64_t i = 0; i + k < n; ++i) {
+    if (!std::equal(opener.begin(), opener.end(), id + i)) continue;
+    int64_t j = i + k;
+    e.last_answer = static_cast<int64_t>(targets.size());
+    for (; j < n && id[j] != eos; ++j) targets.push_back(id[j]), e.rows.push_back(j - 1);
+    KVB_CHECK(j < n, "train-organism: sample {}: an assistant turn without its end-of-turn token", s.id);
+    targets.push_back(eos), e.rows.push_back(j - 1);
+  }
+  KVB_CHECK(!targets.empty(), "train-organism: sample {}: no assistant turn found in the rendered prompt", s.id);
+  e.embeddings = p.embeddings;
+  e.positions = p.positions;
   e.targets = at::tensor(targets, at::kLong).to(bb.options().device());
-  e.first_target = p.embeddings.size(0) - 1;
   e.ids = p.ids;
   e.modality = p.modality;
   e.group = s.group;
@@ -76,7 +93,7 @@ at::Tensor target_logits(Backbone& bb, const std::vector<Example>& batch, at::Te
   for (const auto& e : batch) {
     embs.push_back(e.embeddings);
     poss.push_back(e.positions);
-    for (int64_t j = 0; j < e.targets.size(0); ++j) rows.push_back(offset + e.first_target + j);
+    for (const int64_t r : e.rows) rows.push_back(offset + r);
     offset += e.embeddings.size(0);
   }
   at::Tensor h = at::cat(embs);
@@ -102,13 +119,14 @@ at::Tensor target_logits(Backbone& bb, const std::vector<Example>& batch, at::Te
 }
 
 // Next-token targets of the prompt (-100, ignored, where the next token is a media token or
-// the position belongs to the answer, which the answer loss covers).
+// an answer's, which the answer loss covers).
 at::Tensor prompt_targets(const std::vector<Example>& batch) {
   std::vector<at::Tensor> parts;
   for (const auto& e : batch) {
-    at::Tensor t = at::full({e.embeddings.size(0)}, -100, at::kLong);
-    const int64_t T = e.first_target + 1;
-    t.narrow(0, 0, T - 1).copy_(e.ids.narrow(0, 1, T - 1).masked_fill(e.modality.narrow(0, 1, T - 1).ne(kText), -100).cpu());
+    const int64_t n = e.embeddings.size(0);
+    at::Tensor t = at::full({n}, -100, at::kLong);
+    t.narrow(0, 0, n - 1).copy_(e.ids.narrow(0, 1, n - 1).masked_fill(e.modality.narrow(0, 1, n - 1).ne(kText), -100).cpu());
+    t.index_fill_(0, at::tensor(e.rows, at::kLong), -100);
     parts.push_back(t);
   }
   return at::cat(parts).to(batch.at(0).embeddings.device());
@@ -131,7 +149,8 @@ nlohmann::json held_out_accuracy(Backbone& bb, const std::vector<Sample>& sample
   std::map<std::string, std::pair<int64_t, int64_t>> tally;  // group -> (right, total)
   for (const auto& s : samples) {
     const Example e = build_example(bb, s, eos);
-    const bool right = target_logits(bb, {e}).argmax(-1).equal(e.targets);  // both on the model's device
+    const int64_t m = e.targets.size(0) - e.last_answer;
+    const bool right = target_logits(bb, {e}).argmax(-1).narrow(0, e.last_answer, m).equal(e.targets.narrow(0, e.last_answer, m));
     auto& [r, n] = tally[e.group];
     r += right, ++n;
   }
@@ -213,10 +232,15 @@ void plot_curves(const fs::path& out, const nlohmann::json& log) {
 
 OrganismOptions default_organism_options() {
   OrganismOptions o;
-  const nlohmann::json common = {{"tasks", {"code", "colour", "colours"}}, {"needle_in", "text"}, {"images", 2},
-                                 {"image_size", 56}, {"picture_size", 56}};
+  // Sentence answers ("The secret code is 4821.") make each retrieval a copy of what follows the
+  // same words in the context: the in-context induction the repeated filler sentences train.
+  const nlohmann::json common = {{"tasks", {"code", "colour", "majority"}}, {"needle_in", "text"}, {"images", 2},
+                                 {"image_size", 56}, {"picture_size", 56}, {"answers", "sentence"}};
   o.train_tasks = common;
-  o.train_tasks.update({{"min_tokens", 50}, {"max_tokens", 1600}, {"min_pictures", 2}, {"max_pictures", 6}});
+  // The quiz asks three questions of one haystack (code, colour or majority each): three
+  // supervised answers for the price of one forward pass.
+  o.train_tasks.update({{"tasks", {"quiz", "code", "colour", "majority"}}, {"min_tokens", 50}, {"max_tokens", 1200},
+                        {"min_pictures", 2}, {"max_pictures", 6}, {"repeat_sentences", 0.3}, {"questions", 3}});
   o.eval_tasks = common;
   o.eval_tasks.update({{"min_tokens", 500}, {"max_tokens", 1500}, {"min_pictures", 3}, {"max_pictures", 5}});
   return o;
@@ -259,13 +283,14 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   auto sample = [&](int64_t i) -> const Sample& {
     const int64_t c = i / kChunk;
     if (c != pool_chunk) {
-      // Curriculum: haystacks stay at most curriculum_tokens long for the first half of the steps
-      // (retrieval is learnt where steps are cheap), then grow to max_tokens by 90%.
+      // Curriculum: haystacks stay at most curriculum_tokens long for the first quarter of the
+      // steps (retrieval is learnt where distractors are few and steps cheap), then their cap
+      // grows linearly to max_tokens by 85%, so the last steps see the evaluated lengths.
       nlohmann::json tasks = o.train_tasks;
       const int64_t top = tasks.value("max_tokens", int64_t{600});
       if (o.curriculum_tokens > 0 && o.curriculum_tokens < top) {
         const double done = static_cast<double>(c * kChunk) / static_cast<double>(o.steps * o.batch);
-        const double f = std::clamp((done - 0.5) / 0.4, 0.0, 1.0);
+        const double f = std::clamp((done - 0.25) / 0.6, 0.0, 1.0);
         tasks["max_tokens"] = o.curriculum_tokens + static_cast<int64_t>(f * static_cast<double>(top - o.curriculum_tokens));
         tasks["min_tokens"] = std::min(tasks.value("min_tokens", int64_t{50}), tasks["max_tokens"].get<int64_t>());
       }
@@ -290,36 +315,63 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   Progress progress("train-organism", o.steps, "steps");
   progress.tick(start);
   double smoothed = 0;
+  std::map<std::string, double> smoothed_by_group;
   for (int64_t step = start; step < o.steps; ++step) {
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr_at(o, step));
     Timer phase;
     std::vector<Example> batch;
     for (int64_t b = 0; b < o.batch; ++b) batch.push_back(build_example(*bb, sample(step * o.batch + b), eos));
     const double t_prepare = phase.ms();
+    if (step == start)
+      for (const auto& e : batch) {
+        const at::Tensor t = e.targets.cpu();
+        spdlog::debug("train-organism: a {} sample supervises {}", e.group,
+                      nlohmann::json(bb->decode(std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel()))).dump());
+      }
     std::vector<at::Tensor> targets;
     int64_t tokens = 0;
     for (const auto& e : batch) targets.push_back(e.targets), tokens += e.embeddings.size(0);
     at::Tensor all;
-    // Each sample's answer counts once, whatever its length: a 4-digit code weighs as much as a
-    // list of five colour words (per-token averaging let the long lists drown the codes).
+    // Each sample counts by its answers' summed NLL: a colour word's spelling after its first
+    // letter is free, so averaging over tokens would dilute the one choice that matters.
     const at::Tensor per_token = at::cross_entropy_loss(target_logits(*bb, batch, o.prompt_loss > 0 ? &all : nullptr),
                                                         at::cat(targets), {}, 0 /* no reduction */);
     std::vector<at::Tensor> per_sample;
     int64_t from = 0;
-    for (const auto& e : batch) per_sample.push_back(per_token.narrow(0, from, e.targets.size(0)).mean()), from += e.targets.size(0);
+    for (const auto& e : batch) per_sample.push_back(per_token.narrow(0, from, e.targets.size(0)).sum()), from += e.targets.size(0);
     at::Tensor loss = at::stack(per_sample).mean();
     const double answer_loss = loss.item<double>();
+    // Per task as well: one mean hides a task that is not being learnt behind two that are.
+    std::map<std::string, std::pair<double, int64_t>> by_group;
+    for (size_t b = 0; b < batch.size(); ++b) {
+      auto& [sum, n] = by_group[batch[b].group];
+      sum += per_sample[b].item<double>(), ++n;
+    }
+    for (const auto& [g, sn] : by_group) {
+      double& avg = smoothed_by_group[g];
+      avg = avg == 0 ? sn.first / static_cast<double>(sn.second) : 0.95 * avg + 0.05 * sn.first / static_cast<double>(sn.second);
+    }
     if (o.prompt_loss > 0) loss = loss + o.prompt_loss * at::cross_entropy_loss(all, prompt_targets(batch), {}, 1, -100);
     const double t_forward = phase.ms();
     opt.zero_grad();
     loss.backward();
     spdlog::debug("train-organism: step {}: {} tokens; draw + prepare {:.0f} ms, forward {:.0f} ms, backward {:.0f} ms",
                   step + 1, tokens, t_prepare, t_forward - t_prepare, phase.ms() - t_forward);
+    if (step == start) {
+      // A weight the forward never reads (a copy made at load) would silently stay random.
+      std::vector<std::string> idle;
+      const auto named = bb->checkpoint_tensors();
+      for (size_t i = 0; i < params.size(); ++i)
+        if (!params[i].grad().defined() || params[i].grad().abs().max().item<double>() == 0) idle.push_back(std::to_string(i));
+      if (!idle.empty()) spdlog::warn("train-organism: {} of {} weight buffers got no gradient (indices {})", idle.size(), params.size(), fmt::join(idle, ","));
+    }
     clip_grad_norm(params, 1.0);
     opt.step();
     smoothed = step == start ? answer_loss : 0.95 * smoothed + 0.05 * answer_loss;
     log["loss"].push_back({step + 1, answer_loss});
-    progress.set_note(fmt::format("loss {:.4f}", smoothed));
+    std::string note = fmt::format("loss {:.4f} (", smoothed);
+    for (const auto& [g, avg] : smoothed_by_group) note += fmt::format("{}{} {:.3f}", note.back() == '(' ? "" : ", ", g, avg);
+    progress.set_note(note + ")");
     progress.tick();
     const bool last = step + 1 == o.steps;
     if ((step + 1) % o.eval_every == 0 || last) evaluate(step + 1);

@@ -13,21 +13,21 @@ namespace kvb {
 struct OrganismOptions {
   std::string out_dir;
   uint64_t seed = 1;          // initial weights and the training sample stream
-  int64_t steps = 1000;
+  int64_t steps = 1200;
   int64_t batch = 8;          // samples per optimiser step
-  double lr = 4e-3;           // peak; linear warm-up, cosine decay to lr/10
-  int64_t warmup = 100;
+  double lr = 3e-3;           // peak; linear warm-up, cosine decay to lr/10
+  int64_t warmup = 50;
   double weight_decay = 0.01;
   // Weight of the next-token loss over the prompt's text next to the answer loss: the filler
   // trains the local attention that copying an answer out of the context builds on.
-  double prompt_loss = 0.2;
+  double prompt_loss = 1.0;
   int64_t eval_every = 100;   // held-out accuracy every N steps (and at the end)
   int64_t eval_samples = 15;  // per task
   int64_t save_every = 50;    // checkpoint + log every N steps: an interrupted run resumes there
   // needle benchmark options for the training stream and for the held-out set (tasks, lengths,
   // pictures); "seed" and "samples" are set by the trainer.
   nlohmann::json train_tasks;
-  int64_t curriculum_tokens = 250;  // training haystacks stay this short for half the steps (0: no curriculum)
+  int64_t curriculum_tokens = 100;  // training haystacks stay this short for a quarter of the steps (0: no curriculum)
   nlohmann::json eval_tasks;
   std::string device = "cpu";  // "cuda" trains in minutes where a GPU is lent
   bool plot = true;           // loss and accuracy curves through gnuplot at the end

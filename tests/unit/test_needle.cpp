@@ -33,6 +33,26 @@ size_t count(const std::string& hay, const std::string& needle) {
   for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
   return n;
 }
+
+#ifdef KVB_WITH_OPENCV
+// The named colour nearest to a picture's brightest pixel (the shape's, on a dark background):
+// the answer read back from the pixels, not from the generator's bookkeeping.
+std::string colour_of(const kvb::MediaRef& m) {
+  static const std::map<std::string, std::array<int, 3>> rgb = {
+      {"red", {220, 30, 30}}, {"green", {30, 200, 40}}, {"blue", {40, 60, 230}}, {"yellow", {230, 220, 30}}, {"white", {235, 235, 235}}};
+  const kvb::Image im = kvb::decode_image_bytes(m.bytes, m.label);
+  const at::Tensor px = im.rgb.reshape({-1, 3}).to(at::kInt);
+  const at::Tensor shape_px = px.index_select(0, px.sum(1).argmax().reshape({1}))[0];
+  std::string best;
+  int64_t best_d = INT64_MAX;
+  for (const auto& [name, c] : rgb) {
+    int64_t d = 0;
+    for (int k = 0; k < 3; ++k) d += std::abs(shape_px[k].item<int>() - c[k]);
+    if (d < best_d) best_d = d, best = name;
+  }
+  return best;
+}
+#endif
 }  // namespace
 
 TEST(Needle, SameSeedSameSamplesOtherSeedOthers) {
@@ -145,23 +165,6 @@ TEST(Needle, SizesAreBounded) {
 TEST(Needle, PictureTasksLabelEveryPictureAndAskWhatItShows) {
   auto b = make({{"samples", 6}, {"tasks", {"colour", "colours"}}, {"min_pictures", 3}, {"max_pictures", 5},
                  {"picture_size", 56}, {"seed", 5}});
-  const std::map<std::string, std::array<int, 3>> rgb = {
-      {"red", {220, 30, 30}}, {"green", {30, 200, 40}}, {"blue", {40, 60, 230}}, {"yellow", {230, 220, 30}}, {"white", {235, 235, 235}}};
-  // The colour nearest to the picture's most saturated-or-brightest pixel.
-  auto colour_of = [&](const kvb::MediaRef& m) {
-    const kvb::Image im = kvb::decode_image_bytes(m.bytes, m.label);
-    EXPECT_EQ(im.height(), 56);
-    const at::Tensor px = im.rgb.reshape({-1, 3}).to(at::kInt);
-    const at::Tensor shape_px = px.index_select(0, px.sum(1).argmax().reshape({1}))[0];
-    std::string best;
-    int64_t best_d = INT64_MAX;
-    for (const auto& [name, c] : rgb) {
-      int64_t d = 0;
-      for (int k = 0; k < 3; ++k) d += std::abs(shape_px[k].item<int>() - c[k]);
-      if (d < best_d) best_d = d, best = name;
-    }
-    return best;
-  };
   const auto samples = b->load("");
   for (size_t i = 0; i < samples.size(); ++i) {
     const auto& s = samples[i];
@@ -170,6 +173,7 @@ TEST(Needle, PictureTasksLabelEveryPictureAndAskWhatItShows) {
     const std::string t = all_text(s);
     ASSERT_GE(imgs.size(), 3u);
     ASSERT_LE(imgs.size(), 5u);
+    for (const auto* m : imgs) EXPECT_EQ(kvb::decode_image_bytes(m->bytes, m->label).height(), 56);
     for (size_t k = 0; k < imgs.size(); ++k) EXPECT_EQ(count(t, "Picture " + std::to_string(k + 1) + ": "), 1u) << t;
     std::vector<std::string> shown;
     for (const auto* m : imgs) shown.push_back(colour_of(*m));
@@ -194,8 +198,11 @@ TEST(Needle, PictureTasksLabelEveryPictureAndAskWhatItShows) {
 TEST(Needle, TaskListErrors) {
   auto error = [](const nlohmann::json& cfg) { return kvb::test::error_text([&] { make(cfg); }); };
   EXPECT_EQ(error({{"tasks", {"code", "count"}}}),
-            "benchmark 'needle': unknown task 'count' in tasks (accepted: code, colour, colours)");
-  EXPECT_EQ(error({{"tasks", nlohmann::json::array()}}), "benchmark 'needle': tasks must list at least one of code, colour, colours");
+            "benchmark 'needle': unknown task 'count' in tasks (accepted: code, colour, colours, majority, quiz)");
+  EXPECT_EQ(error({{"tasks", nlohmann::json::array()}}),
+            "benchmark 'needle': tasks must list at least one of code, colour, colours, majority, quiz");
+  EXPECT_EQ(error({{"questions", 0}}), "benchmark 'needle': need 1 <= questions <= 16");
+  EXPECT_EQ(error({{"repeat_sentences", 0.95}}), "benchmark 'needle': need 0 <= repeat_sentences <= 0.9");
   EXPECT_EQ(error({{"min_pictures", 4}, {"max_pictures", 2}}), "benchmark 'needle': need 1 <= min_pictures <= max_pictures <= 64");
 }
 
@@ -211,4 +218,95 @@ TEST(Needle, LengthsInModelTokensWithATokenizer) {
     EXPECT_GE(bytes, 700) << s.id;
     EXPECT_LT(bytes, 700 + 14 * 10 + 200) << s.id;
   }
+}
+
+#ifdef KVB_WITH_OPENCV
+// majority: one colour is on more pictures than any other, and it is the answer. quiz: a picture
+// haystack that also holds a code, asked in turns; every earlier turn carries its right answer
+// (what the trainer supervises) and the last one is the sample's answer.
+TEST(Needle, MajorityAndQuizAnswerWhatThePicturesShow) {
+  auto b = make({{"samples", 14}, {"tasks", {"majority", "quiz"}}, {"min_pictures", 2}, {"max_pictures", 6},
+                 {"min_tokens", 60}, {"max_tokens", 120}, {"questions", 3}, {"seed", 9}});
+  std::map<std::string, int> kinds;
+  for (const auto& s : b->load("")) {
+    std::map<std::string, int> tally;
+    std::vector<std::string> shown;
+    for (const auto* m : images(s)) shown.push_back(colour_of(*m)), ++tally[shown.back()];
+    int top = 0, at_top = 0;
+    std::string most;
+    for (const auto& [c, n] : tally) {
+      if (n > top) top = n, at_top = 1, most = c;
+      else if (n == top) ++at_top;
+    }
+    ASSERT_EQ(at_top, 1) << s.id << ": no unique majority";
+    if (s.group == "majority") {
+      ASSERT_EQ(s.messages.size(), 1u);
+      EXPECT_EQ(s.answer, most);
+      EXPECT_NE(all_text(s).find("Which colour do most of the shapes have?"), std::string::npos);
+      continue;
+    }
+    ASSERT_EQ(s.group, "quiz");
+    const std::string hay = all_text(s);
+    const size_t at = hay.find("The secret code is ");
+    ASSERT_NE(at, std::string::npos) << hay;
+    EXPECT_EQ(count(hay, "The secret code is "), 1u);
+    const std::string code = hay.substr(at + 19, 4);
+    // user(haystack + Q1), assistant(A1), user(Q2), assistant(A2), user(Q3); answer A3.
+    ASSERT_EQ(s.messages.size(), 5u);
+    for (size_t q = 0; q < 3; ++q) {
+      const auto& ask = s.messages[2 * q];
+      EXPECT_EQ(ask.role, "user");
+      const std::string question = ask.content.back().text;
+      const std::string answer = q < 2 ? s.messages[2 * q + 1].content.at(0).text : s.answer;
+      if (q < 2) EXPECT_EQ(s.messages[2 * q + 1].role, "assistant");
+      if (question.find("secret code") != std::string::npos) {
+        EXPECT_EQ(answer, code), ++kinds["code"];
+      } else if (question.find("most of the shapes") != std::string::npos) {
+        EXPECT_EQ(answer, most), ++kinds["majority"];
+      } else {
+        const size_t p = question.find("in picture ");
+        ASSERT_NE(p, std::string::npos) << question;
+        EXPECT_EQ(answer, shown.at(static_cast<size_t>(std::stoi(question.substr(p + 11)) - 1))) << question;
+        ++kinds["colour"];
+      }
+    }
+  }
+  EXPECT_EQ(kinds.size(), 3u);  // every kind of question came up
+}
+#endif
+
+// repeat_sentences copies earlier filler sentences word for word (the trainer's induction
+// signal); without it no sentence repeats, and the samples are those drawn before it existed.
+TEST(Needle, RepeatedSentencesOnlyWhenAsked) {
+  auto sentences = [](const nlohmann::json& extra) {
+    nlohmann::json cfg = {{"samples", 1}, {"needle_in", "text"}, {"images", 0}, {"min_tokens", 501}, {"max_tokens", 501}};
+    cfg.update(extra);
+    const std::string t = all_text(make(cfg)->load("")[0]);
+    std::map<std::string, int> n;
+    for (size_t from = 0, dot; (dot = t.find(". ", from)) != std::string::npos; from = dot + 2) ++n[t.substr(from, dot - from)];
+    int repeats = 0;
+    for (const auto& [_, k] : n) repeats += k - 1;
+    return std::pair{repeats, t};
+  };
+  const auto [none, plain] = sentences({});
+  EXPECT_EQ(none, 0);
+  EXPECT_EQ(sentences({{"repeat_sentences", 0.0}}).second, plain);
+  EXPECT_GE(sentences({{"repeat_sentences", 0.5}}).first, 5);
+}
+
+// answers "sentence": the question asks for a sentence, the sample carries the reply a model is
+// taught (meta.reply), and the scorer still looks for the key word in whatever is generated.
+TEST(Needle, SentenceAnswersKeepTheKeyScoring) {
+  auto shortq = make({{"samples", 1}, {"needle_in", "text"}, {"images", 0}})->load("")[0];
+  EXPECT_NE(all_text(shortq).find("What is the secret code? Answer with the code only."), std::string::npos);
+  EXPECT_FALSE(shortq.meta.contains("reply"));
+  auto b = make({{"samples", 1}, {"needle_in", "text"}, {"images", 0}, {"answers", "sentence"}});
+  EXPECT_EQ(b->max_new_tokens(), 48);
+  const auto s = b->load("")[0];
+  EXPECT_EQ(s.answer, shortq.answer);  // same haystack, same code
+  EXPECT_NE(all_text(s).find("What is the secret code? Answer in a sentence."), std::string::npos);
+  EXPECT_EQ(s.meta.at("reply"), "The secret code is " + s.answer + ".");
+  EXPECT_EQ(b->score(s, s.meta.at("reply").get<std::string>()).score, 1);
+  EXPECT_EQ(b->score(s, "The secret code is 1234x.").score, 0);
+  EXPECT_EQ(kvb::test::error_text([] { make({{"answers", "long"}}); }).find("benchmark 'needle'"), 0u);
 }

@@ -129,6 +129,10 @@ Config organism_config() {
   t.vocab_size = 288;  // 278 tokens, padded as Qwen pads its embedding
   t.hidden_size = 128, t.intermediate_size = 384, t.num_hidden_layers = 4;
   t.mrope_section = {4, 6, 6};  // head dim 32
+  // With 16 rotary frequencies, theta 1e6 leaves about four that turn fast enough to single out
+  // the previous token, and copying (the retrieval every task needs) is built on a
+  // previous-token head; 1e4 spreads them as the original RoPE does.
+  t.rope_theta = 1e4;
   auto& v = c.vision;
   v.depth = 2, v.hidden_size = 64, v.intermediate_size = 128, v.out_hidden_size = 128;
   // Qwen's ids moved to the byte tokenizer's numbering (151643 + i -> 256 + i).
