@@ -88,12 +88,12 @@ TEST(LlavaConfig, TensorSpecsMatchThePublishedIndex) {
   EXPECT_EQ(shapes.at("multi_modal_projector.linear_1.weight"), (std::vector<int64_t>{4096, 1024}));
   EXPECT_TRUE(shapes.count("vision_tower.vision_model.pre_layrnorm.bias"));
   EXPECT_TRUE(shapes.count("vision_tower.vision_model.encoder.layers.23.mlp.fc2.bias"));
-  EXPECT_EQ(kvb::llava::new_style_name("language_model.model.layers.0.mlp.up_proj.weight"),
+  EXPECT_EQ(kvb::llava_layout::new_style_name("language_model.model.layers.0.mlp.up_proj.weight"),
             "model.language_model.layers.0.mlp.up_proj.weight");
-  EXPECT_EQ(kvb::llava::new_style_name("language_model.lm_head.weight"), "lm_head.weight");
-  EXPECT_EQ(kvb::llava::new_style_name("vision_tower.vision_model.pre_layrnorm.weight"),
+  EXPECT_EQ(kvb::llava_layout::new_style_name("language_model.lm_head.weight"), "lm_head.weight");
+  EXPECT_EQ(kvb::llava_layout::new_style_name("vision_tower.vision_model.pre_layrnorm.weight"),
             "model.vision_tower.vision_model.pre_layrnorm.weight");
-  EXPECT_EQ(kvb::llava::new_style_name("multi_modal_projector.linear_2.bias"), "model.multi_modal_projector.linear_2.bias");
+  EXPECT_EQ(kvb::llava_layout::new_style_name("multi_modal_projector.linear_2.bias"), "model.multi_modal_projector.linear_2.bias");
 }
 
 TEST(LlavaConfig, ErrorsNameFileAndField) {
@@ -200,7 +200,7 @@ TEST(LlavaTinyModel, LoadsBothTensorNamingConventions) {
   }
   const kvb::SafeTensors st = kvb::SafeTensors::open(tiny_dir());
   std::vector<std::pair<std::string, at::Tensor>> tensors;
-  for (const auto& info : st.tensors()) tensors.emplace_back(kvb::llava::new_style_name(info.name), st.get(info.name, at::kHalf));
+  for (const auto& info : st.tensors()) tensors.emplace_back(kvb::llava_layout::new_style_name(info.name), st.get(info.name, at::kHalf));
   kvb::write_safetensors((renamed / "model.safetensors").string(), tensors, {{"format", "pt"}});
 
   kvb::Needs needs;

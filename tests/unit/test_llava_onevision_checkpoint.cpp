@@ -14,7 +14,7 @@
 #include "core/registry.h"
 #include "core/safetensors.h"
 #include "engine/engine.h"
-#include "models/llava/weights.h"
+#include "models/llava_layout.h"
 #include "models/llava_onevision/config.h"
 #include "models/llava_onevision/weights.h"
 #include "models/model.h"
@@ -64,7 +64,7 @@ std::vector<std::pair<std::string, at::Tensor>> tiny_tensors(bool new_names) {
   const kvb::SafeTensors st = kvb::SafeTensors::open(tiny_dir());
   std::vector<std::pair<std::string, at::Tensor>> out;
   for (const auto& info : st.tensors())
-    out.emplace_back(new_names ? kvb::llava::new_style_name(info.name) : info.name, st.get(info.name, at::kHalf));
+    out.emplace_back(new_names ? kvb::llava_layout::new_style_name(info.name) : info.name, st.get(info.name, at::kHalf));
   return out;
 }
 
@@ -105,7 +105,7 @@ TEST(OnevisionConfig, TensorSpecsMatchThePublishedCheckpoint) {
   EXPECT_EQ(shapes.at("vision_tower.vision_model.embeddings.position_embedding.weight"), (std::vector<int64_t>{729, 1152}));
   EXPECT_EQ(shapes.at("language_model.model.layers.0.self_attn.k_proj.bias"), (std::vector<int64_t>{512}));
   EXPECT_EQ(shapes.at("multi_modal_projector.linear_1.weight"), (std::vector<int64_t>{3584, 1152}));
-  EXPECT_EQ(kvb::llava::new_style_name("image_newline"), "model.image_newline");
+  EXPECT_EQ(kvb::llava_layout::new_style_name("image_newline"), "model.image_newline");
 }
 
 TEST(OnevisionConfig, ErrorsNameFileAndField) {
