@@ -16,6 +16,7 @@
 #include "models/llava/tiny_model.h"
 #include "models/llava/weights.h"
 #include "tests/unit/error_text.h"
+#include "tests/unit/tiny_checkpoint_checks.h"
 #include "vision/clip_processor.h"
 
 namespace {
@@ -117,20 +118,15 @@ TEST(LlavaConfig, ErrorsNameFileAndField) {
 
 TEST(LlavaTinyModel, WritesThePublishedFileSetInTwoFloat16Shards) {
   const fs::path d = tiny_dir();
-  for (const char* f : {"config.json", "generation_config.json", "preprocessor_config.json", "processor_config.json",
-                        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-                        "chat_template.json", "model.safetensors.index.json", "model-00001-of-00002.safetensors",
-                        "model-00002-of-00002.safetensors"})
-    EXPECT_TRUE(fs::exists(d / f)) << f;
+  kvb::test::expect_published_file_set(d);
   const json index = kvb::read_json_file((d / "model.safetensors.index.json").string());
   const auto c = kvb::llava::parse_config(kvb::read_json_file((d / "config.json").string()), "config.json");
   const auto specs = kvb::llava::tensor_specs(c);
   EXPECT_EQ(index.at("weight_map").size(), specs.size());
   const kvb::SafeTensors st = kvb::SafeTensors::open(d.string());
+  kvb::test::expect_float16_specs(st, specs);
   int64_t bytes = 0;
   for (const auto& s : specs) {
-    ASSERT_TRUE(st.has(s.name)) << s.name;
-    EXPECT_EQ(st.info(s.name).dtype, "F16") << s.name;
     EXPECT_EQ(fs::path(st.file_of(s.name)).filename(), index["weight_map"][s.name].get<std::string>());
     int64_t n = 2;
     for (auto x : s.shape) n *= x;
@@ -207,11 +203,7 @@ TEST(LlavaTinyModel, LoadsBothTensorNamingConventions) {
   needs.window_queries = 3;
   const auto a = kvb::load_model(tiny_dir())->capture_prefill(one_image_prompt(), needs);
   const auto b = kvb::load_model(renamed.string())->capture_prefill(one_image_prompt(), needs);
-  ASSERT_EQ(a.layers.size(), b.layers.size());
-  for (size_t l = 0; l < a.layers.size(); ++l) {
-    EXPECT_TRUE(a.layers[l].keys.equal(b.layers[l].keys)) << "layer " << l;
-    EXPECT_TRUE(a.layers[l].values.equal(b.layers[l].values)) << "layer " << l;
-  }
+  kvb::test::expect_same_prefill(a, b);
 
   // A tensor missing under both names is named with both.
   tensors.erase(std::remove_if(tensors.begin(), tensors.end(),
