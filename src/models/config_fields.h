@@ -33,6 +33,14 @@ inline void check_positive(const std::string& where, std::initializer_list<std::
   for (const auto& [k, v] : fields) KVB_CHECK(v > 0, "{}: field '{}' must be positive, got {}", where, k, v);
 }
 
+// A config.json's top level: an object whose model_type is `expected`.
+inline void require_config_type(const nlohmann::json& j, const std::string& expected, const std::string& source) {
+  KVB_CHECK(j.is_object(), "{}: not a JSON object", source);
+  std::string type;
+  read(j, "model_type", type, source);
+  KVB_CHECK(type == expected, "{}: field 'model_type' is '{}', expected '{}'", source, type, expected);
+}
+
 // A string field that has one supported value, `only`: absent means `only`; another value is an
 // error naming `what` (e.g. "quick_gelu (CLIP)").
 inline void require_value(const nlohmann::json& obj, const char* key, const std::string& only, const std::string& w,

@@ -74,6 +74,34 @@ def long_text(notes):
     return " ".join(parts) + " Which note mentions the copper violin?"
 
 
+def text(s):
+    return {"type": "text", "text": s}
+
+
+def image(name):
+    """An image case part; kvbench reads the file."""
+    return {"type": "image", "file": f"media/{name}.bmp"}
+
+
+def user(*content):
+    return {"role": "user", "content": list(content)}
+
+
+def chat_cases(one_image, two_images, **more):
+    """The chat cases of the LLaVA families: a text prompt, one image, two images over two turns (the
+    published templates put a message's images before its text, so images interleave with text
+    across turns), then `more`, the family's own."""
+    first, second = two_images
+    return {
+        "text": [user(text("Write one sentence about the sea."))],
+        "one_image": [user(image(one_image), text("Describe this image."))],
+        "two_images": [user(image(first), text("Look at the first picture.")),
+                       {"role": "assistant", "content": [text("It is a colourful pattern.")]},
+                       user(image(second), text("Which of the two is brighter?"))],
+        **more,
+    }
+
+
 def hf_content(content):
     """A case's content as HF's chat templates take it: text kept, media reduced to their type."""
     return [{"type": c["type"], "text": c["text"]} if c["type"] == "text" else {"type": c["type"]} for c in content]
@@ -85,6 +113,13 @@ class QueryRecorder:
     def __init__(self, orig):
         self.active, self.queries = False, []
         self.orig = orig
+
+    @classmethod
+    def install(cls, module, name):
+        """Replaces module.<name> with a recorder wrapping it."""
+        recorder = cls(getattr(module, name))
+        setattr(module, name, recorder)
+        return recorder
 
     def __call__(self, *args, **kwargs):
         q_embed, k_embed = self.orig(*args, **kwargs)

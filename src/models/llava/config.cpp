@@ -8,7 +8,6 @@ namespace {
 
 using json = nlohmann::json;
 
-using config_fields::check_positive;
 using config_fields::read;
 
 TextConfig parse_text(const json& t, const std::string& w) {
@@ -43,11 +42,8 @@ int64_t Config::image_tokens() const {
 }
 
 Config parse_config(const json& j, const std::string& source) {
-  KVB_CHECK(j.is_object(), "{}: not a JSON object", source);
+  config_fields::require_config_type(j, "llava", source);
   Config c;
-  std::string type;
-  read(j, "model_type", type, source);
-  KVB_CHECK(type == "llava", "{}: field 'model_type' is '{}', expected 'llava'", source, type);
   c.text = parse_text(config_fields::sub_config(j, "text_config", source), source + " text_config");
   // Absent: LlavaConfig's own default tower, CLIP ViT-L/14 at 336 px.
   c.vision = parse_vision(config_fields::sub_config_or(j, "vision_config", source,

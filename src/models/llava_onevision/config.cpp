@@ -11,7 +11,6 @@ namespace {
 
 using json = nlohmann::json;
 
-using config_fields::check_positive;
 using config_fields::read;
 
 TextConfig parse_text(const json& t, const std::string& w) {
@@ -50,11 +49,8 @@ Pinpoints default_pinpoints(int64_t tile) {
 }
 
 Config parse_config(const json& j, const std::string& source) {
-  KVB_CHECK(j.is_object(), "{}: not a JSON object", source);
+  config_fields::require_config_type(j, "llava_onevision", source);
   Config c;
-  std::string type;
-  read(j, "model_type", type, source);
-  KVB_CHECK(type == "llava_onevision", "{}: field 'model_type' is '{}', expected 'llava_onevision'", source, type);
   c.text = parse_text(config_fields::sub_config(j, "text_config", source), source + " text_config");
   // Absent: LlavaOnevisionConfig's own default tower (note: 14 heads, not so400m's 16).
   c.vision = parse_vision(config_fields::sub_config_or(j, "vision_config", source,

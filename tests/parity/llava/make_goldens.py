@@ -30,9 +30,9 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from goldens_common import (QueryRecorder, capture, greedy_record, hf_content, load_model,  # noqa: E402
-                            long_text, manifest, store_greedy, top2_margins, uncached_argmax, write_goldens,
-                            write_images)
+from goldens_common import (QueryRecorder, capture, chat_cases, greedy_record, hf_content,  # noqa: E402
+                            load_model, long_text, manifest, store_greedy, text, top2_margins, uncached_argmax,
+                            user, write_goldens, write_images)
 
 from transformers import CLIPImageProcessor, LlavaForConditionalGeneration, LlavaProcessor
 from transformers.models.llama import modeling_llama as hf_llama
@@ -49,20 +49,10 @@ IMAGES = {"img_173x131": (173, 131), "img_97x150": (97, 150), "img_211x83": (211
 
 
 def cases():
-    """Chat messages per case; images are {"type": "image", "file": ...} (kvbench reads the file)."""
-    t = lambda s: {"type": "text", "text": s}
-    img = lambda n: {"type": "image", "file": f"media/{n}.bmp"}
-    user = lambda *c: {"role": "user", "content": list(c)}
-    return {
-        "text": [user(t("Write one sentence about the sea."))],
-        "one_image": [user(img("img_173x131"), t("Describe this image."))],
-        # The published template puts a message's images before its text, so images interleave
-        # with text across turns.
-        "two_images": [user(img("img_97x150"), t("Look at the first picture.")),
-                       {"role": "assistant", "content": [t("It is a colourful pattern.")]},
-                       user(img("img_211x83"), t("Which of the two is brighter?"))],
-        "long_text": [{"role": "system", "content": [t("You are a careful reader.")]}, user(t(long_text(40)))],
-    }
+    """Chat messages per case."""
+    return chat_cases("img_173x131", ("img_97x150", "img_211x83"),
+                      long_text=[{"role": "system", "content": [text("You are a careful reader.")]},
+                                 user(text(long_text(40)))])
 
 
 class JsTokenizer:
@@ -118,8 +108,7 @@ def main():
     out_dir = args.out
     os.makedirs(os.path.join(out_dir, "media"), exist_ok=True)
     torch.manual_seed(0)
-    recorder = QueryRecorder(hf_llama.apply_rotary_pos_emb)
-    hf_llama.apply_rotary_pos_emb = recorder
+    recorder = QueryRecorder.install(hf_llama, "apply_rotary_pos_emb")
 
     images = write_images(IMAGES, out_dir)
     tokenizer = JsTokenizer(args.model)

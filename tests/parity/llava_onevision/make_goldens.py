@@ -28,9 +28,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from goldens_common import (QueryRecorder, capture, greedy_record, hf_content, load_model, manifest,  # noqa: E402
-                            store_greedy, synthetic_image, top2_margins, uncached_argmax, write_frames, write_goldens,
-                            write_images)
+from goldens_common import (QueryRecorder, capture, chat_cases, greedy_record, hf_content,  # noqa: E402
+                            load_model, manifest, store_greedy, synthetic_image, text, top2_margins, uncached_argmax,
+                            user, write_frames, write_goldens, write_images)
 
 import transformers
 from transformers import (AutoProcessor, LlavaOnevisionForConditionalGeneration, LlavaOnevisionImageProcessor,
@@ -53,19 +53,10 @@ REAL_STRIDE = 5
 
 
 def cases():
-    """Chat messages per case; media are {"type": "image"|"video", "file": ...} (kvbench reads the file/folder)."""
-    t = lambda s: {"type": "text", "text": s}
-    img = lambda n: {"type": "image", "file": f"media/{n}.bmp"}
-    user = lambda *c: {"role": "user", "content": list(c)}
-    return {
-        "text": [user(t("Write one sentence about the sea."))],
-        "one_image": [user(img("img_173x131"), t("Describe this image."))],
-        "two_images": [user(img("img_211x83"), t("Look at the first picture.")),
-                       {"role": "assistant", "content": [t("It is a colourful pattern.")]},
-                       user(img("img_283x211"), t("Which of the two is brighter?"))],
-        "video": [{"role": "system", "content": [t("You are a careful observer.")]},
-                  user({"type": "video", "file": "media/video"}, t("What happens in this video?"))],
-    }
+    """Chat messages per case; a video is {"type": "video", "file": <folder>} (kvbench reads the frames)."""
+    return chat_cases("img_173x131", ("img_211x83", "img_283x211"),
+                      video=[{"role": "system", "content": [text("You are a careful observer.")]},
+                             user({"type": "video", "file": "media/video"}, text("What happens in this video?"))])
 
 
 def hf_messages(messages):
@@ -104,8 +95,7 @@ def main():
     out_dir = args.out
     os.makedirs(os.path.join(out_dir, "media", "video"), exist_ok=True)
     torch.manual_seed(0)
-    recorder = QueryRecorder(hf_qwen2.apply_rotary_pos_emb)
-    hf_qwen2.apply_rotary_pos_emb = recorder
+    recorder = QueryRecorder.install(hf_qwen2, "apply_rotary_pos_emb")
 
     images = write_images(IMAGES, out_dir)
     frames = write_frames(VIDEO_FRAMES, *VIDEO_SIZE, 10, out_dir)

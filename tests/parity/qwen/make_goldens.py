@@ -24,8 +24,8 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from goldens_common import (QueryRecorder, capture, hf_content, load_model, long_text, manifest,  # noqa: E402
-                            store_greedy, top2_margins, write_frames, write_goldens, write_images)
+from goldens_common import (QueryRecorder, capture, hf_content, image, load_model, long_text,  # noqa: E402
+                            manifest, store_greedy, text, top2_margins, write_frames, write_goldens, write_images)
 
 from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration
 from transformers.models.qwen2_5_vl import modeling_qwen2_5_vl as hf_qwen
@@ -46,8 +46,7 @@ def get_rope_index(model, **kw):
 
 
 def cases():
-    t = lambda s: {"type": "text", "text": s}
-    img = lambda n: {"type": "image", "file": f"media/{n}.bmp"}
+    t, img = text, image
     return {
         "text": [t("Write one sentence about the sea.")],
         "one_image": [img("img_97x213"), t("Describe this image.")],
@@ -85,8 +84,7 @@ def main():
     out_dir = args.out
     os.makedirs(os.path.join(out_dir, "media", "video"), exist_ok=True)
     torch.manual_seed(0)
-    recorder = QueryRecorder(hf_qwen.apply_multimodal_rotary_pos_emb)
-    hf_qwen.apply_multimodal_rotary_pos_emb = recorder
+    recorder = QueryRecorder.install(hf_qwen, "apply_multimodal_rotary_pos_emb")
 
     images = write_images(IMAGES, out_dir)
     video = fetch_frames(write_frames(VIDEO_FRAMES, VIDEO_W, VIDEO_H, 100, out_dir))
