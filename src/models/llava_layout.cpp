@@ -39,6 +39,14 @@ std::map<std::string, std::string> locate_tensors(const SafeTensors& st, const s
   return in_file;
 }
 
+void append_language_model_specs(std::vector<TensorSpec>& s, const DecoderConfig& t, const TextDecoderSpec& spec) {
+  append_text_decoder_specs(s, spec, t.hidden_size, t.intermediate_size, t.vocab_size, kText, kLmHead);
+}
+
+TextDecoderWeights read_language_model(const Checkpoint& ck, const TextDecoderSpec& spec) {
+  return read_text_decoder(ck.reader(), spec, kText, kLmHead);
+}
+
 void append_projector_specs(std::vector<TensorSpec>& s, int64_t H, int64_t F, bool bias) {
   using I = TensorSpec::Init;
   s.push_back({"multi_modal_projector.linear_1.weight", {H, F}, I::Linear, F});

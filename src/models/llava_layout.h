@@ -12,6 +12,8 @@
 
 #include "core/safetensors.h"
 #include "models/tensor_spec.h"
+#include "models/text_decoder.h"
+#include "models/transformer_configs.h"
 #include "models/weight_reader.h"
 
 namespace kvb::llava_layout {
@@ -49,6 +51,10 @@ class Checkpoint {
   SafeTensors st_;
   WeightReader reader_;
 };
+
+// The language model's tensors under language_model.* (the family's decoder `spec`).
+void append_language_model_specs(std::vector<TensorSpec>& s, const DecoderConfig& t, const TextDecoderSpec& spec);
+TextDecoderWeights read_language_model(const Checkpoint& ck, const TextDecoderSpec& spec);
 
 // multi_modal_projector linear_1 [H, F] and linear_2 [H, H], biases when `bias`.
 void append_projector_specs(std::vector<TensorSpec>& s, int64_t H, int64_t F, bool bias);

@@ -2,8 +2,6 @@
 
 namespace kvb::llava {
 
-using llava_layout::kLmHead;
-using llava_layout::kText;
 using llava_layout::kVision;
 
 std::vector<TensorSpec> tensor_specs(const Config& c) {
@@ -11,7 +9,7 @@ std::vector<TensorSpec> tensor_specs(const Config& c) {
   const auto& t = c.text;
   const auto& v = c.vision;
   std::vector<TensorSpec> s;
-  append_text_decoder_specs(s, text_decoder_spec(c), t.hidden_size, t.intermediate_size, t.vocab_size, kText, kLmHead);
+  llava_layout::append_language_model_specs(s, t, text_decoder_spec(c));
   const int64_t E = v.hidden_size, P = v.patch_size, N = v.patches_per_side() * v.patches_per_side() + 1;
   s.push_back({kVision + "embeddings.class_embedding", {E}, I::Embedding, 1});
   s.push_back({kVision + "embeddings.patch_embedding.weight", {E, v.num_channels, P, P}, I::Linear, v.num_channels * P * P});
@@ -28,7 +26,7 @@ Weights load_weights(const std::string& dir, const Config& c, const at::TensorOp
   const int64_t used = c.vision_layers_used();
   const llava_layout::Checkpoint ck(dir, tensor_specs(c), used, opts);
   Weights w;
-  w.text = read_text_decoder(ck.reader(), text_decoder_spec(c), kText, kLmHead);
+  w.text = llava_layout::read_language_model(ck, text_decoder_spec(c));
   w.patch_w = ck(kVision + "embeddings.patch_embedding.weight");
   w.class_embedding = ck(kVision + "embeddings.class_embedding");
   w.position_embedding = ck(kVision + "embeddings.position_embedding.weight");

@@ -2,8 +2,6 @@
 
 namespace kvb::llava_onevision {
 
-using llava_layout::kLmHead;
-using llava_layout::kText;
 using llava_layout::kVision;
 
 std::vector<TensorSpec> tensor_specs(const Config& c) {
@@ -12,7 +10,7 @@ std::vector<TensorSpec> tensor_specs(const Config& c) {
   const auto& v = c.vision;
   const int64_t H = t.hidden_size;
   std::vector<TensorSpec> s;
-  append_text_decoder_specs(s, text_decoder_spec(c), t.hidden_size, t.intermediate_size, t.vocab_size, kText, kLmHead);
+  llava_layout::append_language_model_specs(s, t, text_decoder_spec(c));
   const int64_t E = v.hidden_size, P = v.patch_size, N = c.tile_tokens();
   s.push_back({kVision + "embeddings.patch_embedding.weight", {E, v.num_channels, P, P}, I::Linear, v.num_channels * P * P});
   s.push_back({kVision + "embeddings.patch_embedding.bias", {E}, I::Bias, 1});
@@ -29,7 +27,7 @@ Weights load_weights(const std::string& dir, const Config& c, const at::TensorOp
   const int64_t used = c.vision_layers_used();
   const llava_layout::Checkpoint ck(dir, tensor_specs(c), used, opts);
   Weights w;
-  w.text = read_text_decoder(ck.reader(), text_decoder_spec(c), kText, kLmHead);
+  w.text = llava_layout::read_language_model(ck, text_decoder_spec(c));
   w.tower.patch_w = ck(kVision + "embeddings.patch_embedding.weight");
   w.tower.patch_b = ck(kVision + "embeddings.patch_embedding.bias");
   w.tower.position_embedding = ck(kVision + "embeddings.position_embedding.weight");
