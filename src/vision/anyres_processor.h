@@ -13,15 +13,14 @@
 #include <vector>
 
 #include "vision/image.h"
+#include "vision/pixel_normalization.h"
 
 namespace kvb {
 
 struct AnyresProcessorConfig {
   int64_t tile = 384;  // size.height == size.width
   std::vector<std::pair<int64_t, int64_t>> pinpoints;  // (height, width); empty = the 6x6 grid of `tile`
-  double rescale_factor = 1.0 / 255.0;
-  std::vector<double> image_mean{0.48145466, 0.4578275, 0.40821073};  // OPENAI_CLIP_MEAN (the class default)
-  std::vector<double> image_std{0.26862954, 0.26130258, 0.27577711};
+  PixelNormalization pixels;
   // Reads a preprocessor_config.json (LlavaOnevisionImageProcessor); `file` names it in errors.
   // Unknown keys and switched-off steps are errors.
   static AnyresProcessorConfig from_json(const nlohmann::json& j, const std::string& file);

@@ -11,28 +11,16 @@ namespace kvb {
 ClipProcessorConfig ClipProcessorConfig::from_json(const json& j, const std::string& file) {
   ClipProcessorConfig c;
   ConfigReader r(j, file);
-  bool do_resize = true, do_center_crop = true, do_rescale = true, do_normalize = true, do_convert_rgb = true;
-  int64_t resample = 3;  // PIL.Image.BICUBIC
+  bool do_center_crop = true;
   json size = json::object(), crop = json::object(), ignored;
-  r.get("size", size)
-      .get("crop_size", crop)
-      .get("rescale_factor", c.rescale_factor)
-      .get("image_mean", c.image_mean)
-      .get("image_std", c.image_std)
-      .get("do_resize", do_resize)
-      .get("do_center_crop", do_center_crop)
-      .get("do_rescale", do_rescale)
-      .get("do_normalize", do_normalize)
-      .get("do_convert_rgb", do_convert_rgb)
-      .get("resample", resample);
+  r.get("size", size).get("crop_size", crop).get("do_center_crop", do_center_crop);
+  c.pixels.read(r);
   // Written by transformers without changing what this processor computes.
   for (const char* k : {"image_processor_type", "processor_class", "feature_extractor_type", "data_format",
                         "input_data_format", "default_to_square", "device", "return_tensors"})
     r.get(k, ignored);
   r.finish();
-  KVB_CHECK(do_resize && do_center_crop && do_rescale && do_normalize && do_convert_rgb,
-            "{}: do_resize/do_center_crop/do_rescale/do_normalize/do_convert_rgb = false is not supported", file);
-  KVB_CHECK(resample == 3, "{}: field 'resample' = {} is not supported (only 3 = BICUBIC)", file, resample);
+  KVB_CHECK(do_center_crop, "{}: do_center_crop = false is not supported", file);
   auto integer = [&](const json& obj, const char* key, const char* field) -> int64_t {
     KVB_CHECK(obj.is_object() && obj.contains(key) && obj[key].is_number_integer() && obj[key].get<int64_t>() > 0,
               "{}: field '{}' must be an object with a positive integer '{}', got {}", file, field, key, obj.dump());
@@ -48,10 +36,6 @@ ClipProcessorConfig ClipProcessorConfig::from_json(const json& j, const std::str
   KVB_CHECK(c.crop_height <= c.shortest_edge && c.crop_width <= c.shortest_edge,
             "{}: field 'crop_size' ({}x{}) exceeds size.shortest_edge ({})", file, c.crop_height, c.crop_width,
             c.shortest_edge);
-  KVB_CHECK(c.image_mean.size() == 3 && c.image_std.size() == 3,
-            "{}: fields 'image_mean' and 'image_std' need 3 values (RGB), got {} and {}", file, c.image_mean.size(),
-            c.image_std.size());
-  for (double s : c.image_std) KVB_CHECK(s > 0, "{}: field 'image_std' values must be positive", file);
   return c;
 }
 
@@ -69,11 +53,7 @@ at::Tensor clip_preprocess(const Image& image, const ClipProcessorConfig& cfg) {
   const at::Tensor resized = resize_bicubic_pil(image.rgb, h, w);
   const int64_t top = (h - cfg.crop_height) / 2, left = (w - cfg.crop_width) / 2;
   const at::Tensor crop = resized.narrow(0, top, cfg.crop_height).narrow(1, left, cfg.crop_width);
-  // transformers rescales in float64, casts to float32 and normalises in float32.
-  const at::Tensor scaled = (crop.to(at::kDouble) * cfg.rescale_factor).to(at::kFloat);
-  const at::Tensor mean = at::tensor(std::vector<float>(cfg.image_mean.begin(), cfg.image_mean.end()));
-  const at::Tensor stdv = at::tensor(std::vector<float>(cfg.image_std.begin(), cfg.image_std.end()));
-  return ((scaled - mean) / stdv).permute({2, 0, 1}).contiguous();
+  return cfg.pixels.apply(crop);
 }
 
 }  // namespace kvb

@@ -9,15 +9,14 @@
 #include <vector>
 
 #include "vision/image.h"
+#include "vision/pixel_normalization.h"
 
 namespace kvb {
 
 struct ClipProcessorConfig {
   int64_t shortest_edge = 224;
   int64_t crop_height = 224, crop_width = 224;
-  double rescale_factor = 1.0 / 255.0;
-  std::vector<double> image_mean{0.48145466, 0.4578275, 0.40821073};  // OPENAI_CLIP_MEAN
-  std::vector<double> image_std{0.26862954, 0.26130258, 0.27577711};  // OPENAI_CLIP_STD
+  PixelNormalization pixels;
   // Reads a preprocessor_config.json as published; `file` names it in errors. Unknown keys and
   // switched-off steps are errors.
   static ClipProcessorConfig from_json(const nlohmann::json& j, const std::string& file);

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "core/config.h"
-#include "e2e/scratch_dir.h"
+#include "e2e/run_kvbench.h"
 #include "e2e/scratch_dir.h"
 #include "engine/hf_messages.h"
 #include "unit/error_text.h"
@@ -28,19 +28,7 @@ const fs::path& scratch() {
   return s.path;
 }
 
-struct Out {
-  int code;
-  std::string text;
-};
-
-Out kvbench(const std::string& args) {
-  FILE* p = popen((std::string(KVB_BINARY) + " -q " + args + " 2>&1").c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  for (size_t n; (n = fread(buf.data(), 1, buf.size(), p)) > 0;) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+kvb::test::KvbenchRun kvbench(const std::string& args) { return kvb::test::run_kvbench("-q " + args); }
 
 const std::string kMedia = std::string(KVB_TEST_DATA) + "/parity/qwen/goldens/media";
 
@@ -53,8 +41,8 @@ fs::path write(const std::string& name, const json& j) {
 TEST(CliGenerateMessages, InterleavedImagesMatchHfGreedyIds) {
   const json golden = kvb::read_json_file(std::string(KVB_TEST_DATA) + "/parity/qwen/goldens/goldens.json");
   const fs::path model = scratch() / "tiny";
-  Out made = kvbench("make-tiny-model --seed " + golden["checkpoint"]["seed"].dump() + " --out " + model.string());
-  ASSERT_EQ(made.code, 0) << made.text;
+  const kvb::test::KvbenchRun made = kvbench("make-tiny-model --seed " + golden["checkpoint"]["seed"].dump() + " --out " + model.string());
+  ASSERT_EQ(made.code, 0) << made.out;
   // One image by a file:// URL, one by a path relative to the messages file.
   fs::copy_file(kMedia + "/img_121x45.bmp", scratch() / "second.bmp", fs::copy_options::overwrite_existing);
   const fs::path msgs = write("two_images.json", json::array({{{"role", "user"}, {"content", {
@@ -63,21 +51,21 @@ TEST(CliGenerateMessages, InterleavedImagesMatchHfGreedyIds) {
       {{"type", "text"}, {"text", "with the second"}},
       {{"type", "image"}, {"image", "second.bmp"}},
       {{"type", "text"}, {"text", "and say which is brighter."}}}}}}));
-  const Out r = kvbench("generate --model " + model.string() + " --messages " + msgs.string() + " --max-new-tokens 16 --json");
-  ASSERT_EQ(r.code, 0) << r.text;
-  const json got = json::parse(r.text);
-  EXPECT_EQ(got["ids"], golden["cases"]["two_images"]["greedy"]["float32"]["tokens"]) << r.text;
+  const kvb::test::KvbenchRun r = kvbench("generate --model " + model.string() + " --messages " + msgs.string() + " --max-new-tokens 16 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const json got = json::parse(r.out);
+  EXPECT_EQ(got["ids"], golden["cases"]["two_images"]["greedy"]["float32"]["tokens"]) << r.out;
   EXPECT_EQ(got["prompt_tokens"], golden["cases"]["two_images"]["tokens"]);
 }
 
 TEST(CliGenerateMessages, ClearErrors) {
   const fs::path ok = write("ok.json", json::array({{{"role", "user"}, {"content", "hi"}}}));
-  Out r = kvbench("generate --model /nonexistent --messages " + ok.string() + " --prompt hi");
-  EXPECT_EQ(r.code, 2) << r.text;
-  EXPECT_NE(r.text.find("excludes"), std::string::npos) << r.text;
+  kvb::test::KvbenchRun r = kvbench("generate --model /nonexistent --messages " + ok.string() + " --prompt hi");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("excludes"), std::string::npos) << r.out;
   r = kvbench("generate --model /nonexistent");
-  EXPECT_EQ(r.code, 2) << r.text;
-  EXPECT_NE(r.text.find("--messages"), std::string::npos) << r.text;
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("--messages"), std::string::npos) << r.out;
 }
 
 TEST(HfMessages, ParsesInterleavedContentAndRejectsBadFields) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "e2e/run_kvbench.h"
 #include "e2e/scratch_dir.h"
 
 namespace fs = std::filesystem;
@@ -19,14 +20,9 @@ using nlohmann::json;
 namespace {
 
 std::string sh(const std::string& args, int* code) {
-  const std::string cmd = std::string(KVB_BINARY) + " -q " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  for (size_t n; (n = fread(buf.data(), 1, buf.size(), p)) > 0;) out.append(buf.data(), n);
-  const int status = pclose(p);
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+  const kvb::test::KvbenchRun r = kvb::test::run_kvbench("-q " + args);
+  *code = r.code;
+  return r.out;
 }
 
 TEST(CliRunFamilies, ThreeFamiliesLandInOneTable) {

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "e2e/run_kvbench.h"
 #include "e2e/scratch_dir.h"
 
 namespace fs = std::filesystem;
@@ -28,14 +29,9 @@ const fs::path& scratch() {
 }
 
 std::string sh(const std::string& args, int* code = nullptr) {
-  const std::string cmd = std::string(KVB_BINARY) + " -q " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  for (size_t n; (n = fread(buf.data(), 1, buf.size(), p)) > 0;) out.append(buf.data(), n);
-  const int status = pclose(p);
-  if (code) *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+  const kvb::test::KvbenchRun r = kvb::test::run_kvbench("-q " + args);
+  if (code) *code = r.code;
+  return r.out;
 }
 
 // Tiny model + config, written once per test binary.

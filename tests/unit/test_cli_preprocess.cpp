@@ -7,17 +7,11 @@
 #include <cstdio>
 #include <memory>
 
+#include "e2e/run_kvbench.h"
 #include "tests/parity/vision/vision_goldens.h"
 
 namespace {
-std::string run(const std::string& args) {
-  std::string cmd = std::string(KVB_BINARY) + " " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (p && fgets(buf.data(), buf.size(), p.get())) out += buf.data();
-  return out;
-}
+std::string run(const std::string& args) { return kvb::test::run_kvbench(args).out; }
 }  // namespace
 
 TEST(CliPreprocess, SyntheticImageGridMatchesGoldens) {

@@ -14,23 +14,15 @@
 #include <vector>
 
 #include "bench_fixture_util.h"
+#include "e2e/run_kvbench.h"
 
 namespace {
 const std::string kRoot = std::string(KVB_TEST_DATA) + "/fixtures/milebench";
 
-struct CliRun {
-  int code;
-  std::string out;
-};
+using CliRun = kvb::test::KvbenchRun;
 // stdout only, or stdout and stderr together (for the error messages).
 CliRun run(const std::string& args, bool with_stderr = false) {
-  std::string cmd = std::string(KVB_BINARY) + " -q " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  for (size_t n; (n = fread(buf.data(), 1, buf.size(), p)) > 0;) out.append(buf.data(), n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return kvb::test::run_kvbench("-q " + args, with_stderr ? " 2>&1" : " 2>/dev/null");
 }
 }  // namespace
 

@@ -16,6 +16,7 @@
 #include "models/llava/tiny_model.h"
 #include "models/llava/weights.h"
 #include "tests/unit/error_text.h"
+#include "tests/unit/tiny_checkpoint_checks.h"
 #include "vision/clip_processor.h"
 
 namespace {
@@ -88,12 +89,12 @@ TEST(LlavaConfig, TensorSpecsMatchThePublishedIndex) {
   EXPECT_EQ(shapes.at("multi_modal_projector.linear_1.weight"), (std::vector<int64_t>{4096, 1024}));
   EXPECT_TRUE(shapes.count("vision_tower.vision_model.pre_layrnorm.bias"));
   EXPECT_TRUE(shapes.count("vision_tower.vision_model.encoder.layers.23.mlp.fc2.bias"));
-  EXPECT_EQ(kvb::llava::new_style_name("language_model.model.layers.0.mlp.up_proj.weight"),
+  EXPECT_EQ(kvb::llava_layout::new_style_name("language_model.model.layers.0.mlp.up_proj.weight"),
             "model.language_model.layers.0.mlp.up_proj.weight");
-  EXPECT_EQ(kvb::llava::new_style_name("language_model.lm_head.weight"), "lm_head.weight");
-  EXPECT_EQ(kvb::llava::new_style_name("vision_tower.vision_model.pre_layrnorm.weight"),
+  EXPECT_EQ(kvb::llava_layout::new_style_name("language_model.lm_head.weight"), "lm_head.weight");
+  EXPECT_EQ(kvb::llava_layout::new_style_name("vision_tower.vision_model.pre_layrnorm.weight"),
             "model.vision_tower.vision_model.pre_layrnorm.weight");
-  EXPECT_EQ(kvb::llava::new_style_name("multi_modal_projector.linear_2.bias"), "model.multi_modal_projector.linear_2.bias");
+  EXPECT_EQ(kvb::llava_layout::new_style_name("multi_modal_projector.linear_2.bias"), "model.multi_modal_projector.linear_2.bias");
 }
 
 TEST(LlavaConfig, ErrorsNameFileAndField) {
@@ -117,20 +118,15 @@ TEST(LlavaConfig, ErrorsNameFileAndField) {
 
 TEST(LlavaTinyModel, WritesThePublishedFileSetInTwoFloat16Shards) {
   const fs::path d = tiny_dir();
-  for (const char* f : {"config.json", "generation_config.json", "preprocessor_config.json", "processor_config.json",
-                        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-                        "chat_template.json", "model.safetensors.index.json", "model-00001-of-00002.safetensors",
-                        "model-00002-of-00002.safetensors"})
-    EXPECT_TRUE(fs::exists(d / f)) << f;
+  kvb::test::expect_published_file_set(d);
   const json index = kvb::read_json_file((d / "model.safetensors.index.json").string());
   const auto c = kvb::llava::parse_config(kvb::read_json_file((d / "config.json").string()), "config.json");
   const auto specs = kvb::llava::tensor_specs(c);
   EXPECT_EQ(index.at("weight_map").size(), specs.size());
   const kvb::SafeTensors st = kvb::SafeTensors::open(d.string());
+  kvb::test::expect_float16_specs(st, specs);
   int64_t bytes = 0;
   for (const auto& s : specs) {
-    ASSERT_TRUE(st.has(s.name)) << s.name;
-    EXPECT_EQ(st.info(s.name).dtype, "F16") << s.name;
     EXPECT_EQ(fs::path(st.file_of(s.name)).filename(), index["weight_map"][s.name].get<std::string>());
     int64_t n = 2;
     for (auto x : s.shape) n *= x;
@@ -200,18 +196,14 @@ TEST(LlavaTinyModel, LoadsBothTensorNamingConventions) {
   }
   const kvb::SafeTensors st = kvb::SafeTensors::open(tiny_dir());
   std::vector<std::pair<std::string, at::Tensor>> tensors;
-  for (const auto& info : st.tensors()) tensors.emplace_back(kvb::llava::new_style_name(info.name), st.get(info.name, at::kHalf));
+  for (const auto& info : st.tensors()) tensors.emplace_back(kvb::llava_layout::new_style_name(info.name), st.get(info.name, at::kHalf));
   kvb::write_safetensors((renamed / "model.safetensors").string(), tensors, {{"format", "pt"}});
 
   kvb::Needs needs;
   needs.window_queries = 3;
   const auto a = kvb::load_model(tiny_dir())->capture_prefill(one_image_prompt(), needs);
   const auto b = kvb::load_model(renamed.string())->capture_prefill(one_image_prompt(), needs);
-  ASSERT_EQ(a.layers.size(), b.layers.size());
-  for (size_t l = 0; l < a.layers.size(); ++l) {
-    EXPECT_TRUE(a.layers[l].keys.equal(b.layers[l].keys)) << "layer " << l;
-    EXPECT_TRUE(a.layers[l].values.equal(b.layers[l].values)) << "layer " << l;
-  }
+  kvb::test::expect_same_prefill(a, b);
 
   // A tensor missing under both names is named with both.
   tensors.erase(std::remove_if(tensors.begin(), tensors.end(),

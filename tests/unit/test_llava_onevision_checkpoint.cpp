@@ -14,12 +14,13 @@
 #include "core/registry.h"
 #include "core/safetensors.h"
 #include "engine/engine.h"
-#include "models/llava/weights.h"
+#include "models/llava_layout.h"
 #include "models/llava_onevision/config.h"
 #include "models/llava_onevision/weights.h"
 #include "models/model.h"
 #include "tests/unit/error_text.h"
 #include "tests/unit/qwen_test_support.h"
+#include "tests/unit/tiny_checkpoint_checks.h"
 #include "text/chat_template.h"
 #include "vision/anyres_processor.h"
 
@@ -64,7 +65,7 @@ std::vector<std::pair<std::string, at::Tensor>> tiny_tensors(bool new_names) {
   const kvb::SafeTensors st = kvb::SafeTensors::open(tiny_dir());
   std::vector<std::pair<std::string, at::Tensor>> out;
   for (const auto& info : st.tensors())
-    out.emplace_back(new_names ? kvb::llava::new_style_name(info.name) : info.name, st.get(info.name, at::kHalf));
+    out.emplace_back(new_names ? kvb::llava_layout::new_style_name(info.name) : info.name, st.get(info.name, at::kHalf));
   return out;
 }
 
@@ -105,7 +106,7 @@ TEST(OnevisionConfig, TensorSpecsMatchThePublishedCheckpoint) {
   EXPECT_EQ(shapes.at("vision_tower.vision_model.embeddings.position_embedding.weight"), (std::vector<int64_t>{729, 1152}));
   EXPECT_EQ(shapes.at("language_model.model.layers.0.self_attn.k_proj.bias"), (std::vector<int64_t>{512}));
   EXPECT_EQ(shapes.at("multi_modal_projector.linear_1.weight"), (std::vector<int64_t>{3584, 1152}));
-  EXPECT_EQ(kvb::llava::new_style_name("image_newline"), "model.image_newline");
+  EXPECT_EQ(kvb::llava_layout::new_style_name("image_newline"), "model.image_newline");
 }
 
 TEST(OnevisionConfig, ErrorsNameFileAndField) {
@@ -128,11 +129,7 @@ TEST(OnevisionConfig, ErrorsNameFileAndField) {
 
 TEST(OnevisionTinyModel, WritesThePublishedFileSetInTwoFloat16Shards) {
   const fs::path d = tiny_dir();
-  for (const char* f : {"config.json", "generation_config.json", "preprocessor_config.json", "processor_config.json",
-                        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-                        "chat_template.json", "model.safetensors.index.json", "model-00001-of-00002.safetensors",
-                        "model-00002-of-00002.safetensors"})
-    EXPECT_TRUE(fs::exists(d / f)) << f;
+  kvb::test::expect_published_file_set(d);
   // The published key sets, top level and nested (only the sizes differ).
   const json pub = published_config(), tiny = kvb::read_json_file((d / "config.json").string());
   auto keys = [](const json& o) {
@@ -151,12 +148,7 @@ TEST(OnevisionTinyModel, WritesThePublishedFileSetInTwoFloat16Shards) {
   const json index = kvb::read_json_file((d / "model.safetensors.index.json").string());
   const auto specs = ov::tensor_specs(c);
   EXPECT_EQ(index.at("weight_map").size(), specs.size());
-  const kvb::SafeTensors st = kvb::SafeTensors::open(d.string());
-  for (const auto& s : specs) {
-    ASSERT_TRUE(st.has(s.name)) << s.name;
-    EXPECT_EQ(st.info(s.name).dtype, "F16") << s.name;
-    EXPECT_EQ(st.info(s.name).shape, s.shape) << s.name;
-  }
+  kvb::test::expect_float16_specs(kvb::SafeTensors::open(d.string()), specs);
 }
 
 // The published template (chat_template.json) rendered by hand for a two-turn conversation.
@@ -237,11 +229,7 @@ TEST(OnevisionTinyModel, LoadsBothTensorNamingConventions) {
   needs.window_queries = 3;
   const auto a = kvb::load_model(tiny_dir())->capture_prefill(media_prompt(true), needs);
   const auto b = kvb::load_model(renamed)->capture_prefill(media_prompt(true), needs);
-  ASSERT_EQ(a.layers.size(), b.layers.size());
-  for (size_t l = 0; l < a.layers.size(); ++l) {
-    EXPECT_TRUE(a.layers[l].keys.equal(b.layers[l].keys)) << "layer " << l;
-    EXPECT_TRUE(a.layers[l].values.equal(b.layers[l].values)) << "layer " << l;
-  }
+  kvb::test::expect_same_prefill(a, b);
 }
 
 TEST(OnevisionTinyModel, BadFoldersNameFileAndTensor) {

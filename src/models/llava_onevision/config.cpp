@@ -11,14 +11,11 @@ namespace {
 
 using json = nlohmann::json;
 
-using config_fields::check_positive;
 using config_fields::read;
 
 TextConfig parse_text(const json& t, const std::string& w) {
   TextConfig c;
-  std::string type = "qwen2";
-  read(t, "model_type", type, w);
-  KVB_CHECK(type == "qwen2", "{}: model_type '{}' is not supported (LLaVA-OneVision uses a qwen2 text model)", w, type);
+  config_fields::require_model_type(t, "qwen2", w, "LLaVA-OneVision uses a qwen2 text model");
   config_fields::read_decoder_fields(t, c, w, false);
   bool sliding = false;
   read(t, "use_sliding_window", sliding, w);
@@ -33,14 +30,9 @@ TextConfig parse_text(const json& t, const std::string& w) {
 
 VisionConfig parse_vision(const json& v, const std::string& w) {
   VisionConfig c;
-  std::string type = "siglip_vision_model", act = "gelu_pytorch_tanh";
-  read(v, "model_type", type, w);
-  KVB_CHECK(type == "siglip_vision_model",
-            "{}: model_type '{}' is not supported (LLaVA-OneVision uses siglip_vision_model)", w, type);
+  config_fields::require_model_type(v, "siglip_vision_model", w, "LLaVA-OneVision uses siglip_vision_model");
   config_fields::read_vision_tower_fields(v, c, w);
-  read(v, "hidden_act", act, w);
-  KVB_CHECK(act == "gelu_pytorch_tanh", "{}: field 'hidden_act' is '{}'; only gelu_pytorch_tanh (SigLIP) is supported",
-            w, act);
+  config_fields::require_value(v, "hidden_act", "gelu_pytorch_tanh", w, "gelu_pytorch_tanh (SigLIP)");
   // No divisibility check: so400m/14 at 384 px is 27 patches a side, the valid conv dropping 6 pixels.
   KVB_CHECK(c.image_size >= c.patch_size, "{}: field 'image_size' ({}) is smaller than patch_size ({})", w, c.image_size,
             c.patch_size);
@@ -56,28 +48,16 @@ Pinpoints default_pinpoints(int64_t tile) {
   return p;
 }
 
-int64_t Config::vision_layers_used() const {
-  const int64_t states = vision.num_hidden_layers + 1;
-  int64_t deepest = 0;
-  for (int64_t l : vision_feature_layers) deepest = std::max(deepest, l < 0 ? states + l : l);
-  return deepest;
-}
-
 Config parse_config(const json& j, const std::string& source) {
-  KVB_CHECK(j.is_object(), "{}: not a JSON object", source);
+  config_fields::require_config_type(j, "llava_onevision", source);
   Config c;
-  std::string type;
-  read(j, "model_type", type, source);
-  KVB_CHECK(type == "llava_onevision", "{}: field 'model_type' is '{}', expected 'llava_onevision'", source, type);
-  auto sub = [&](const char* key) -> const json& { return config_fields::sub_config(j, key, source); };
-  c.text = parse_text(sub("text_config"), source + " text_config");
-  if (j.contains("vision_config") && !j["vision_config"].is_null()) {
-    c.vision = parse_vision(sub("vision_config"), source + " vision_config");
-  } else {  // LlavaOnevisionConfig's own default tower (note: 14 heads, not so400m's 16)
-    c.vision = parse_vision({{"hidden_size", 1152}, {"intermediate_size", 4304}, {"patch_size", 14}, {"image_size", 384},
-                             {"num_hidden_layers", 26}, {"num_attention_heads", 14}},
-                            source + " vision_config");
-  }
+  c.text = parse_text(config_fields::sub_config(j, "text_config", source), source + " text_config");
+  // Absent: LlavaOnevisionConfig's own default tower (note: 14 heads, not so400m's 16).
+  c.vision = parse_vision(config_fields::sub_config_or(j, "vision_config", source,
+                                                       {{"hidden_size", 1152}, {"intermediate_size", 4304},
+                                                        {"patch_size", 14}, {"image_size", 384},
+                                                        {"num_hidden_layers", 26}, {"num_attention_heads", 14}}),
+                          source + " vision_config");
   read(j, "image_token_index", c.image_token_index, source);
   read(j, "video_token_index", c.video_token_index, source);
   config_fields::read_projector_fields(j, c.multimodal_projector_bias, source);
@@ -133,25 +113,19 @@ Config parse_config(const json& j, const std::string& source) {
 json config_json(const Config& c) {
   const auto& t = c.text;
   const auto& v = c.vision;
-  json text = {{"_name_or_path", "Qwen/Qwen2-7B-Instruct"},
+  json text = t.size_keys();
+  text.update({{"_name_or_path", "Qwen/Qwen2-7B-Instruct"},
                {"architectures", {"Qwen2ForCausalLM"}},
                {"bos_token_id", 151643},
                {"eos_token_id", 151645},
-               {"hidden_size", t.hidden_size},
-               {"intermediate_size", t.intermediate_size},
                {"model_type", "qwen2"},
-               {"num_attention_heads", t.num_attention_heads},
-               {"num_hidden_layers", t.num_hidden_layers},
-               {"num_key_value_heads", t.num_key_value_heads},
-               {"rope_theta", t.rope_theta},
-               {"torch_dtype", "bfloat16"},
-               {"vocab_size", t.vocab_size}};
-  if (t.head_dim != t.hidden_size / t.num_attention_heads) text["head_dim"] = t.head_dim;
+               {"torch_dtype", "bfloat16"}});
   if (t.rms_norm_eps != 1e-6) text["rms_norm_eps"] = t.rms_norm_eps;
   if (t.max_position_embeddings != 32768) text["max_position_embeddings"] = t.max_position_embeddings;
   json pins = json::array();
   for (const auto& [h, w] : c.image_grid_pinpoints) pins.push_back({h, w});
-  json layers = c.vision_feature_layers.size() == 1 ? json(c.vision_feature_layers[0]) : json(c.vision_feature_layers);
+  json vision = v.size_keys("siglip_vision_model");
+  vision["vision_use_head"] = false;
   json out = {{"architectures", {"LlavaOnevisionForConditionalGeneration"}},
               {"ignore_index", -100},
               {"image_grid_pinpoints", pins},
@@ -165,25 +139,13 @@ json config_json(const Config& c) {
               {"use_image_newline_parameter", true},
               {"video_token_index", c.video_token_index},
               {"vision_aspect_ratio", "anyres_max_" + std::to_string(c.max_tiles)},
-              {"vision_config",
-               {{"hidden_size", v.hidden_size},
-                {"image_size", v.image_size},
-                {"intermediate_size", v.intermediate_size},
-                {"model_type", "siglip_vision_model"},
-                {"num_attention_heads", v.num_attention_heads},
-                {"num_hidden_layers", v.num_hidden_layers},
-                {"patch_size", v.patch_size},
-                {"vision_use_head", false}}},
-              {"vision_feature_layer", layers},
+              {"vision_config", vision},
+              {"vision_feature_layer", feature_layers_json(c.vision_feature_layers)},
               {"vision_feature_select_strategy", c.vision_feature_select_strategy}};
   if (!c.multimodal_projector_bias) out["multimodal_projector_bias"] = false;
   return out;
 }
 
-TextDecoderSpec text_decoder_spec(const Config& c) {
-  const auto& t = c.text;
-  return {t.num_hidden_layers, t.num_attention_heads, t.num_key_value_heads, t.head_dim, t.rms_norm_eps, t.rope_theta,
-          true, t.tie_word_embeddings, {}};
-}
+TextDecoderSpec text_decoder_spec(const Config& c) { return c.text.decoder_spec(true); }
 
 }  // namespace kvb::llava_onevision

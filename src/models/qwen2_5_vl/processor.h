@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "vision/image.h"
+#include "vision/pixel_normalization.h"
 
 namespace kvb {
 
@@ -20,9 +21,7 @@ struct QwenProcessorConfig {
   int64_t merge_size = 2;
   int64_t min_pixels = 56 * 56;
   int64_t max_pixels = 28 * 28 * 1280;
-  double rescale_factor = 1.0 / 255.0;
-  std::vector<double> image_mean{0.48145466, 0.4578275, 0.40821073};  // OPENAI_CLIP_MEAN
-  std::vector<double> image_std{0.26862954, 0.26130258, 0.27577711};  // OPENAI_CLIP_STD
+  PixelNormalization pixels;
 
   int64_t factor() const { return patch_size * merge_size; }  // 28 for Qwen2(.5)-VL
   // Reads a preprocessor_config.json as published (min_pixels/max_pixels win over `size`,

