@@ -84,6 +84,7 @@ struct Config {
   // sentence." ("The secret code is 4821."), scored on the same key word. A sentence starts with
   // the words that precede the key in the context, so copying it is in-context induction.
   std::string answers = "short";
+  int64_t code_digits = 4;  // the secret code's length (no leading zero)
   // Chance that a filler sentence repeats an earlier one word for word. A training stream's
   // option: the next-token loss over a repeat can only be lowered by copying from the context,
   // which is the skill every task needs (0 keeps the plain haystacks of evaluation).
@@ -101,7 +102,7 @@ class Needle : public Benchmark {
     r.get("tasks", cfg_.tasks).get("min_pictures", cfg_.min_pictures).get("max_pictures", cfg_.max_pictures);
     r.get("picture_size", cfg_.picture_size).get("max_new_tokens", cfg_.max_new_tokens);
     r.get("repeat_sentences", cfg_.repeat_sentences).get("questions", cfg_.questions);
-    r.get_choice("answers", cfg_.answers, {"short", "sentence"});
+    r.get_choice("answers", cfg_.answers, {"short", "sentence"}).get("code_digits", cfg_.code_digits);
     if (cfg_.answers == "sentence" && !j.contains("max_new_tokens")) cfg_.max_new_tokens = 48;
     r.finish();
     auto bad = [](const std::string& m) { throw UsageError("benchmark 'needle': " + m); };
@@ -114,6 +115,7 @@ class Needle : public Benchmark {
     if (cfg_.needle_in != "text" && cfg_.images < 1) bad("needle_in '" + cfg_.needle_in + "' needs images >= 1");
     if (cfg_.tasks.empty()) bad("tasks must list at least one of code, colour, colours, majority, quiz");
     if (cfg_.questions < 1 || cfg_.questions > 16) bad("need 1 <= questions <= 16");
+    if (cfg_.code_digits < 1 || cfg_.code_digits > 9) bad("need 1 <= code_digits <= 9");
     if (!(cfg_.repeat_sentences >= 0 && cfg_.repeat_sentences <= 0.9)) bad("need 0 <= repeat_sentences <= 0.9");
     bool pictures = false;
     for (const auto& t : cfg_.tasks) {
@@ -178,7 +180,8 @@ class Needle : public Benchmark {
             {"needle_in", cfg_.needle_in}, {"match", cfg_.match}, {"tasks", cfg_.tasks},
             {"min_pictures", cfg_.min_pictures}, {"max_pictures", cfg_.max_pictures},
             {"picture_size", cfg_.picture_size}, {"max_new_tokens", cfg_.max_new_tokens},
-            {"repeat_sentences", cfg_.repeat_sentences}, {"questions", cfg_.questions}, {"answers", cfg_.answers}};
+            {"repeat_sentences", cfg_.repeat_sentences}, {"questions", cfg_.questions}, {"answers", cfg_.answers},
+            {"code_digits", cfg_.code_digits}};
   }
 
  private:
@@ -206,6 +209,11 @@ class Needle : public Benchmark {
   std::string reply_to(const Turn& t) const { return cfg_.answers == "sentence" ? t.sentence : t.answer; }
   // The full reply a model is taught (meta.reply when the sample has one).
   static std::string reply_of(const Sample& s) { return s.meta.value("reply", s.answer); }
+  std::string draw_code(std::mt19937& rng) const {
+    uint64_t low = 1;
+    for (int64_t d = 1; d < cfg_.code_digits; ++d) low *= 10;
+    return std::to_string(low + rng() % (9 * low));
+  }
   static Turn code_turn(const std::string& code) {
     return {"Question: What is the secret code?", "code", code, "The secret code is " + code + "."};
   }
@@ -215,7 +223,7 @@ class Needle : public Benchmark {
     if (task_of(index) != "code") return make_picture_sample(index, rng);
     auto below = [&](uint64_t n) { return static_cast<size_t>(rng() % n); };
     const bool in_image = code_in_image(index);
-    const std::string code = std::to_string(1000 + below(9000));
+    const std::string code = draw_code(rng);
     const int64_t tokens = cfg_.min_tokens + static_cast<int64_t>(below(static_cast<uint64_t>(cfg_.max_tokens - cfg_.min_tokens + 1)));
 
     std::vector<std::string> sentences = filler(tokens, rng);
@@ -295,7 +303,7 @@ class Needle : public Benchmark {
     std::vector<std::string> sentences = filler(tokens, rng);
     std::string code;
     if (task == "quiz") {
-      code = std::to_string(1000 + below(9000));
+      code = draw_code(rng);
       const size_t n = sentences.size();
       sentences.insert(sentences.begin() + static_cast<std::ptrdiff_t>(n / 10 + below(n - n / 10 - n / 10 + 1)),
                        "The secret code is " + code + ".");

@@ -132,6 +132,33 @@ at::Tensor prompt_targets(const std::vector<Example>& batch) {
   return at::cat(parts).to(batch.at(0).embeddings.device());
 }
 
+// Positions whose next token can be copied from the context: the `span` tokens before it were
+// followed by that same token earlier in the sequence. These are the in-context induction events
+// (mostly inside repeated filler sentences); the copy loss sums over them, so the retrieval every
+// task needs gets hundreds of training events per sample instead of the few answers.
+at::Tensor copy_targets(const std::vector<Example>& batch, int64_t span = 6) {
+  std::vector<at::Tensor> parts;
+  for (const auto& e : batch) {
+    const at::Tensor ids = e.ids.cpu().contiguous(), modality = e.modality.cpu().contiguous();
+    const int64_t n = ids.size(0);
+    const int64_t* id = ids.data_ptr<int64_t>();
+    const uint8_t* mod = modality.data_ptr<uint8_t>();
+    at::Tensor t = at::full({n}, -100, at::kLong);
+    int64_t* out = t.data_ptr<int64_t>();
+    std::map<std::vector<int64_t>, int64_t> seen;  // span tokens -> the token that followed them
+    for (int64_t i = span; i < n; ++i) {
+      if (mod[i] != kText) continue;
+      std::vector<int64_t> key(id + i - span, id + i);
+      const auto it = seen.find(key);
+      if (it != seen.end() && it->second == id[i]) out[i - 1] = id[i];
+      seen[std::move(key)] = id[i];
+    }
+    t.index_fill_(0, at::tensor(e.rows, at::kLong), -100);
+    parts.push_back(t);
+  }
+  return at::cat(parts).to(batch.at(0).embeddings.device());
+}
+
 std::unique_ptr<Benchmark> needle(const nlohmann::json& tasks, int64_t seed, int64_t samples, Backbone& bb) {
   nlohmann::json cfg = tasks;
   cfg["seed"] = seed;
@@ -195,7 +222,7 @@ void save_checkpoint(const Backbone& bb, const fs::path& out) {
 
 nlohmann::json settings_of(const OrganismOptions& o) {
   return {{"seed", o.seed}, {"steps", o.steps}, {"batch", o.batch}, {"lr", o.lr}, {"warmup", o.warmup},
-          {"weight_decay", o.weight_decay}, {"prompt_loss", o.prompt_loss}, {"curriculum_tokens", o.curriculum_tokens}, {"train_tasks", o.train_tasks}, {"eval_tasks", o.eval_tasks}};
+          {"weight_decay", o.weight_decay}, {"prompt_loss", o.prompt_loss}, {"copy_loss", o.copy_loss}, {"curriculum_tokens", o.curriculum_tokens}, {"train_tasks", o.train_tasks}, {"eval_tasks", o.eval_tasks}};
 }
 
 double lr_at(const OrganismOptions& o, int64_t step) {
@@ -232,15 +259,17 @@ void plot_curves(const fs::path& out, const nlohmann::json& log) {
 
 OrganismOptions default_organism_options() {
   OrganismOptions o;
-  // Sentence answers ("The secret code is 4821.") make each retrieval a copy of what follows the
-  // same words in the context: the in-context induction the repeated filler sentences train.
+  // Sentence answers ("The secret code is 48.") make each retrieval a copy of what follows the
+  // same words in the context: the in-context induction the repeated filler sentences train. Two
+  // code digits: a 4-digit code stayed at chance through 300 steps on 2 cores (the byte-level
+  // copy of four digits needs induction heads this budget does not grow).
   const nlohmann::json common = {{"tasks", {"code", "colour", "majority"}}, {"needle_in", "text"}, {"images", 2},
-                                 {"image_size", 56}, {"picture_size", 56}, {"answers", "sentence"}};
+                                 {"image_size", 56}, {"picture_size", 56}, {"answers", "sentence"}, {"code_digits", 2}};
   o.train_tasks = common;
   // The quiz asks three questions of one haystack (code, colour or majority each): three
   // supervised answers for the price of one forward pass.
   o.train_tasks.update({{"tasks", {"quiz", "code", "colour", "majority"}}, {"min_tokens", 50}, {"max_tokens", 1200},
-                        {"min_pictures", 2}, {"max_pictures", 6}, {"repeat_sentences", 0.3}, {"questions", 3}});
+                        {"min_pictures", 2}, {"max_pictures", 6}, {"repeat_sentences", 0.5}, {"questions", 3}});
   o.eval_tasks = common;
   o.eval_tasks.update({{"min_tokens", 500}, {"max_tokens", 1500}, {"min_pictures", 3}, {"max_pictures", 5}});
   return o;
@@ -270,6 +299,20 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   const at::Device device = parse_device(o.device);
   std::unique_ptr<Backbone> bb =
       family->load(o.out_dir, nlohmann::json::object(), at::TensorOptions().dtype(at::kFloat).device(device));
+  if (start == 0) {
+    // The checkpoint maker's random init is for tests (embeddings of std 0.02); training from it
+    // starts with token identity drowned by each layer's unit-scale output. The usual init for
+    // training a small transformer instead: unit embeddings, and the projections that write into
+    // the residual stream scaled by 1/sqrt(2 x layers).
+    at::NoGradGuard no_grad;
+    const double residual = 1.0 / std::sqrt(2.0 * static_cast<double>(bb->geometry().layers));
+    for (auto& [name, t] : bb->checkpoint_tensors()) {
+      if (name.find("embed_tokens.weight") != std::string::npos) t.mul_(50.0);
+      if (name.rfind("model.layers.", 0) == 0 &&
+          (name.find("o_proj.weight") != std::string::npos || name.find("down_proj.weight") != std::string::npos))
+        t.mul_(residual);
+    }
+  }
   std::vector<at::Tensor> params = bb->weight_buffers();
   for (auto& p : params) p.requires_grad_(true);
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(o.lr).betas({0.9, 0.98}).weight_decay(o.weight_decay));
@@ -334,7 +377,8 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     at::Tensor all;
     // Each sample counts by its answers' summed NLL: a colour word's spelling after its first
     // letter is free, so averaging over tokens would dilute the one choice that matters.
-    const at::Tensor per_token = at::cross_entropy_loss(target_logits(*bb, batch, o.prompt_loss > 0 ? &all : nullptr),
+    const bool every_position = o.prompt_loss > 0 || o.copy_loss > 0;
+    const at::Tensor per_token = at::cross_entropy_loss(target_logits(*bb, batch, every_position ? &all : nullptr),
                                                         at::cat(targets), {}, 0 /* no reduction */);
     std::vector<at::Tensor> per_sample;
     int64_t from = 0;
@@ -352,6 +396,8 @@ nlohmann::json train_organism(const OrganismOptions& o) {
       avg = avg == 0 ? sn.first / static_cast<double>(sn.second) : 0.95 * avg + 0.05 * sn.first / static_cast<double>(sn.second);
     }
     if (o.prompt_loss > 0) loss = loss + o.prompt_loss * at::cross_entropy_loss(all, prompt_targets(batch), {}, 1, -100);
+    if (o.copy_loss > 0 && all.defined())  // summed per sample, as the answers are
+      loss = loss + o.copy_loss * at::cross_entropy_loss(all, copy_targets(batch), {}, 2, -100) / static_cast<double>(batch.size());
     const double t_forward = phase.ms();
     opt.zero_grad();
     loss.backward();

@@ -21,6 +21,9 @@ struct OrganismOptions {
   // Weight of the next-token loss over the prompt's text next to the answer loss: the filler
   // trains the local attention that copying an answer out of the context builds on.
   double prompt_loss = 1.0;
+  // Weight of the copy loss: the summed next-token loss at positions whose token the context
+  // already showed after the same few tokens (see copy_targets).
+  double copy_loss = 0.3;
   int64_t eval_every = 100;   // held-out accuracy every N steps (and at the end)
   int64_t eval_samples = 15;  // per task
   int64_t save_every = 50;    // checkpoint + log every N steps: an interrupted run resumes there

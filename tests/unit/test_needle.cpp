@@ -256,13 +256,16 @@ TEST(Needle, MajorityAndQuizAnswerWhatThePicturesShow) {
     for (size_t q = 0; q < 3; ++q) {
       const auto& ask = s.messages[2 * q];
       EXPECT_EQ(ask.role, "user");
-      const std::string question = ask.content.back().text;
+      std::string question = ask.content.back().text;
+      question = question.substr(question.rfind('\n') == std::string::npos ? 0 : question.rfind('\n') + 1);
       const std::string answer = q < 2 ? s.messages[2 * q + 1].content.at(0).text : s.answer;
       if (q < 2) EXPECT_EQ(s.messages[2 * q + 1].role, "assistant");
       if (question.find("secret code") != std::string::npos) {
-        EXPECT_EQ(answer, code), ++kinds["code"];
+        EXPECT_EQ(answer, code);
+        ++kinds["code"];
       } else if (question.find("most of the shapes") != std::string::npos) {
-        EXPECT_EQ(answer, most), ++kinds["majority"];
+        EXPECT_EQ(answer, most);
+        ++kinds["majority"];
       } else {
         const size_t p = question.find("in picture ");
         ASSERT_NE(p, std::string::npos) << question;
@@ -288,7 +291,7 @@ TEST(Needle, RepeatedSentencesOnlyWhenAsked) {
     for (const auto& [_, k] : n) repeats += k - 1;
     return std::pair{repeats, t};
   };
-  const auto [none, plain] = sentences({});
+  const auto [none, plain] = sentences(nlohmann::json::object());
   EXPECT_EQ(none, 0);
   EXPECT_EQ(sentences({{"repeat_sentences", 0.0}}).second, plain);
   EXPECT_GE(sentences({{"repeat_sentences", 0.5}}).first, 5);
@@ -309,4 +312,9 @@ TEST(Needle, SentenceAnswersKeepTheKeyScoring) {
   EXPECT_EQ(b->score(s, s.meta.at("reply").get<std::string>()).score, 1);
   EXPECT_EQ(b->score(s, "The secret code is 1234x.").score, 0);
   EXPECT_EQ(kvb::test::error_text([] { make({{"answers", "long"}}); }).find("benchmark 'needle'"), 0u);
+  // code_digits sets the code's length; 4 (the default) draws the codes drawn before it existed.
+  auto two = make({{"samples", 5}, {"needle_in", "text"}, {"images", 0}, {"code_digits", 2}})->load("");
+  for (const auto& t : two) EXPECT_TRUE(t.answer.size() == 2 && t.answer[0] != '0') << t.answer;
+  EXPECT_EQ(make({{"samples", 1}, {"needle_in", "text"}, {"images", 0}, {"code_digits", 4}})->load("")[0].answer, shortq.answer);
+  EXPECT_EQ(kvb::test::error_text([] { make({{"code_digits", 0}}); }), "benchmark 'needle': need 1 <= code_digits <= 9");
 }
