@@ -1,6 +1,5 @@
 #include "eval/experiment_lookup.h"
 
-#include <cstdlib>
 #include <filesystem>
 
 #include "core/config.h"
@@ -12,12 +11,10 @@ namespace fs = std::filesystem;
 Experiment find_experiment(const std::string& name_or_path, const std::vector<std::string>& sets,
                            const std::string& results_root) {
   Experiment exp;
-  // The results root a run wrote to (configs/paths.json, KVB_RESULTS over it), not always ./results.
-  std::string root = results_root;
-  if (root.empty()) {
-    const char* env = std::getenv("KVB_RESULTS");
-    root = env ? env : load_path_vars("configs/paths.json").at("results");
-  }
+  // The results root a run wrote to ("${results}" as a config resolves it), not always ./results.
+  const std::string root = results_root.empty()
+                               ? substitute_path_vars("${results}", load_path_vars("configs/paths.json"), "results root")
+                               : results_root;
   const fs::path run_json = fs::path(root) / name_or_path / "run.json";
   const fs::path config = fs::path("configs/experiments") / (name_or_path + ".json");
   if (name_or_path.size() > 5 && name_or_path.substr(name_or_path.size() - 5) == ".json") {

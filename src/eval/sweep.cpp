@@ -25,6 +25,31 @@ std::string env_key(const std::string& key) {
   return out;
 }
 
+}  // namespace
+
+std::string substitute_path_vars(const std::string& s, const std::map<std::string, std::string>& vars,
+                                 const std::string& where) {
+  std::string out;
+  size_t pos = 0;
+  while (true) {
+    size_t b = s.find("${", pos);
+    if (b == std::string::npos) break;
+    size_t e = s.find('}', b);
+    if (e == std::string::npos) break;
+    std::string key = s.substr(b + 2, e - b - 2);
+    auto it = vars.find(key);
+    const char* env = std::getenv(env_key(key).c_str());
+    if (it == vars.end() && !env)
+      throw UsageError(fmt::format("{}: unknown path variable '${{{}}}' (set {} or add \"{}\" to configs/paths.json)",
+                                   where, key, env_key(key), key));
+    out += s.substr(pos, b - pos) + (env ? std::string(env) : it->second);
+    pos = e + 1;
+  }
+  return out + s.substr(pos);
+}
+
+namespace {
+
 // Replaces ${key} in every string of `j`; `where` names the JSON path in errors.
 void substitute(json& j, const std::map<std::string, std::string>& vars, const std::string& where) {
   if (j.is_object()) {
@@ -32,23 +57,7 @@ void substitute(json& j, const std::map<std::string, std::string>& vars, const s
   } else if (j.is_array()) {
     for (size_t i = 0; i < j.size(); ++i) substitute(j[i], vars, fmt::format("{}[{}]", where, i));
   } else if (j.is_string()) {
-    std::string s = j.get<std::string>(), out;
-    size_t pos = 0;
-    while (true) {
-      size_t b = s.find("${", pos);
-      if (b == std::string::npos) break;
-      size_t e = s.find('}', b);
-      if (e == std::string::npos) break;
-      std::string key = s.substr(b + 2, e - b - 2);
-      auto it = vars.find(key);
-      const char* env = std::getenv(env_key(key).c_str());
-      if (it == vars.end() && !env)
-        throw UsageError(fmt::format("{}: unknown path variable '${{{}}}' (set {} or add \"{}\" to configs/paths.json)",
-                                     where, key, env_key(key), key));
-      out += s.substr(pos, b - pos) + (env ? std::string(env) : it->second);
-      pos = e + 1;
-    }
-    j = out + s.substr(pos);
+    j = substitute_path_vars(j.get<std::string>(), vars, where);
   }
 }
 

@@ -64,6 +64,10 @@ struct Experiment {
 
 // Path variables: environment KVB_<KEY> first, then the paths file; defaults models, data, results.
 std::map<std::string, std::string> load_path_vars(const std::string& paths_file);
+// One string with its ${key}s replaced: the environment (KVB_<KEY>) first, then `vars`; an
+// unknown key is an error naming `where`.
+std::string substitute_path_vars(const std::string& text, const std::map<std::string, std::string>& vars,
+                                 const std::string& where);
 // Reads, overrides (--set key=value) and validates an experiment config file.
 Experiment load_experiment(const std::string& path, const std::vector<std::string>& sets = {});
 // Validates an already-read config; `source` names it in errors.

@@ -40,16 +40,22 @@ struct Example {
   std::string group;
 };
 
-// The family renders the answer as a closed assistant turn (then an open one, which is not
-// supervised): the answer sits exactly where generation would write it.
-Example build_example(Backbone& bb, const Sample& s, int64_t eos) {
-  std::vector<Message> messages = s.messages;
-  messages.push_back({"assistant", {text_segment(s.meta.value("reply", s.answer))}});
-  PreparedPrompt p = bb.prepare(messages);
+// The token ids that open an assistant turn in the family's chat template.
+std::vector<int64_t> assistant_opener(const Backbone& bb) {
   std::vector<int64_t> opener = bb.encode_text("assistant\n");
   const std::vector<int64_t> start = bb.encode_text("<|im_start|>");
   KVB_CHECK(start.size() == 1, "train-organism: the tokenizer has no <|im_start|> token");
   opener.insert(opener.begin(), start[0]);
+  return opener;
+}
+
+// The family renders the answer as a closed assistant turn (then an open one, which is not
+// supervised): the answer sits exactly where generation would write it. `opener`:
+// assistant_opener(bb).
+Example build_example(Backbone& bb, const Sample& s, int64_t eos, const std::vector<int64_t>& opener) {
+  std::vector<Message> messages = s.messages;
+  messages.push_back({"assistant", {text_segment(s.meta.value("reply", s.answer))}});
+  PreparedPrompt p = bb.prepare(messages);
   const at::Tensor ids_cpu = p.ids.cpu();
   const int64_t* id = ids_cpu.data_ptr<int64_t>();
   const auto n = ids_cpu.size(0), k = static_cast<int64_t>(opener.size());
@@ -118,18 +124,27 @@ at::Tensor target_logits(Backbone& bb, const std::vector<Example>& batch, at::Te
   return bb.lm_head(bb.final_norm(h.index_select(0, at_rows)));
 }
 
-// Next-token targets of the prompt (-100, ignored, where the next token is a media token or
-// an answer's, which the answer loss covers).
-at::Tensor prompt_targets(const std::vector<Example>& batch) {
+// Per-position next-token targets of a batch, packed as the logits are: `fill` writes one
+// example's (n - 1 positions; -100 = ignored), and answer positions, which the answer loss
+// covers, are always ignored.
+template <typename Fill>
+at::Tensor packed_targets(const std::vector<Example>& batch, Fill fill) {
   std::vector<at::Tensor> parts;
   for (const auto& e : batch) {
-    const int64_t n = e.embeddings.size(0);
-    at::Tensor t = at::full({n}, -100, at::kLong);
-    t.narrow(0, 0, n - 1).copy_(e.ids.narrow(0, 1, n - 1).masked_fill(e.modality.narrow(0, 1, n - 1).ne(kText), -100).cpu());
+    at::Tensor t = at::full({e.embeddings.size(0)}, -100, at::kLong);
+    fill(e, t);
     t.index_fill_(0, at::tensor(e.rows, at::kLong), -100);
     parts.push_back(t);
   }
   return at::cat(parts).to(batch.at(0).embeddings.device());
+}
+
+// Every text token of the prompt (not media tokens).
+at::Tensor prompt_targets(const std::vector<Example>& batch) {
+  return packed_targets(batch, [](const Example& e, at::Tensor& t) {
+    const int64_t n = t.size(0);
+    t.narrow(0, 0, n - 1).copy_(e.ids.narrow(0, 1, n - 1).masked_fill(e.modality.narrow(0, 1, n - 1).ne(kText), -100).cpu());
+  });
 }
 
 // Positions whose next token can be copied from the context: the `span` tokens before it were
@@ -137,26 +152,20 @@ at::Tensor prompt_targets(const std::vector<Example>& batch) {
 // (mostly inside repeated filler sentences); the copy loss sums over them, so the retrieval every
 // task needs gets hundreds of training events per sample instead of the few answers.
 at::Tensor copy_targets(const std::vector<Example>& batch, int64_t span = 6) {
-  std::vector<at::Tensor> parts;
-  for (const auto& e : batch) {
+  return packed_targets(batch, [span](const Example& e, at::Tensor& t) {
     const at::Tensor ids = e.ids.cpu().contiguous(), modality = e.modality.cpu().contiguous();
-    const int64_t n = ids.size(0);
     const int64_t* id = ids.data_ptr<int64_t>();
     const uint8_t* mod = modality.data_ptr<uint8_t>();
-    at::Tensor t = at::full({n}, -100, at::kLong);
     int64_t* out = t.data_ptr<int64_t>();
     std::map<std::vector<int64_t>, int64_t> seen;  // span tokens -> the token that followed them
-    for (int64_t i = span; i < n; ++i) {
+    for (int64_t i = span; i < ids.size(0); ++i) {
       if (mod[i] != kText) continue;
       std::vector<int64_t> key(id + i - span, id + i);
       const auto it = seen.find(key);
       if (it != seen.end() && it->second == id[i]) out[i - 1] = id[i];
       seen[std::move(key)] = id[i];
     }
-    t.index_fill_(0, at::tensor(e.rows, at::kLong), -100);
-    parts.push_back(t);
-  }
-  return at::cat(parts).to(batch.at(0).embeddings.device());
+  });
 }
 
 std::unique_ptr<Benchmark> needle(const nlohmann::json& tasks, int64_t seed, int64_t samples, Backbone& bb) {
@@ -171,11 +180,12 @@ std::unique_ptr<Benchmark> needle(const nlohmann::json& tasks, int64_t seed, int
 
 // Percent of held-out samples per group whose whole answer (and end of turn) is the argmax at
 // every teacher-forced step: exactly the samples greedy decoding answers exactly.
-nlohmann::json held_out_accuracy(Backbone& bb, const std::vector<Sample>& samples, int64_t eos) {
+nlohmann::json held_out_accuracy(Backbone& bb, const std::vector<Sample>& samples, int64_t eos,
+                                 const std::vector<int64_t>& opener) {
   at::NoGradGuard no_grad;
   std::map<std::string, std::pair<int64_t, int64_t>> tally;  // group -> (right, total)
   for (const auto& s : samples) {
-    const Example e = build_example(bb, s, eos);
+    const Example e = build_example(bb, s, eos, opener);
     const int64_t m = e.targets.size(0) - e.last_answer;
     const bool right = target_logits(bb, {e}).argmax(-1).narrow(0, e.last_answer, m).equal(e.targets.narrow(0, e.last_answer, m));
     auto& [r, n] = tally[e.group];
@@ -317,6 +327,7 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   for (auto& p : params) p.requires_grad_(true);
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(o.lr).betas({0.9, 0.98}).weight_decay(o.weight_decay));
   const int64_t eos = bb->stop_ids().at(0);
+  const std::vector<int64_t> opener = assistant_opener(*bb);
 
   const std::vector<Sample> held_out = needle(o.eval_tasks, 2024, 3 * o.eval_samples, *bb)->load("");
   std::vector<Sample> pool;
@@ -344,7 +355,7 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   };
 
   auto evaluate = [&](int64_t step) {
-    const nlohmann::json acc = held_out_accuracy(*bb, held_out, eos);
+    const nlohmann::json acc = held_out_accuracy(*bb, held_out, eos, opener);
     log["eval"].push_back({{"step", step}, {"accuracy", acc}});
     spdlog::info("train-organism: step {} held-out exact answers {}", step, acc.dump());
     return acc;
@@ -363,7 +374,7 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr_at(o, step));
     Timer phase;
     std::vector<Example> batch;
-    for (int64_t b = 0; b < o.batch; ++b) batch.push_back(build_example(*bb, sample(step * o.batch + b), eos));
+    for (int64_t b = 0; b < o.batch; ++b) batch.push_back(build_example(*bb, sample(step * o.batch + b), eos, opener));
     const double t_prepare = phase.ms();
     if (step == start)
       for (const auto& e : batch) {
