@@ -1,5 +1,6 @@
 // `kvbench train-organism --out DIR [--seed N] [--steps N] [--batch N] [--lr X] [--eval-every N]
-//  [--eval-samples N] [--curriculum-tokens N] [--set train.KEY=V] [--set eval.KEY=V] [--device D] [--no-plot]`
+//  [--eval-samples N] [--curriculum-tokens N] [--curriculum-hold F]
+//  [--curriculum-full F] [--merges N] [--prompt-loss X] [--copy-loss X] [--set train.KEY=V] [--set eval.KEY=V] [--device D] [--no-plot]`
 #include <iostream>
 
 #include "cli/command.h"
@@ -21,8 +22,16 @@ KVB_COMMAND(setup_train_organism, "train-organism",
   sub.add_option("--eval-every", o->eval_every, "held-out accuracy every N steps")->capture_default_str()->check(CLI::PositiveNumber);
   sub.add_option("--save-every", o->save_every, "checkpoint every N steps")->capture_default_str()->check(CLI::PositiveNumber);
   sub.add_option("--curriculum-tokens", o->curriculum_tokens,
-                 "training haystacks stay this short for a quarter of the steps, then grow to train.max_tokens by 85% (0: off)")->capture_default_str()
+                 "training haystacks stay this short until --curriculum-hold, then grow to train.max_tokens by --curriculum-full (0: off)")->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  sub.add_option("--curriculum-hold", o->curriculum_hold, "fraction of the steps on short haystacks")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  sub.add_option("--curriculum-full", o->curriculum_full, "fraction of the steps by which haystacks reach train.max_tokens")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  sub.add_option("--prompt-loss", o->prompt_loss, "weight of the next-token loss over the prompt's text")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub.add_option("--copy-loss", o->copy_loss, "weight of the loss over tokens the context already showed after the same words")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub.add_option("--merges", o->merges, "BPE merges the tokenizer learns on the task texts (0: one token per byte)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   sub.add_option("--eval-samples", o->eval_samples, "held-out samples per task")->capture_default_str()->check(CLI::PositiveNumber);
   sub.add_option("--set", *sets,
                  "needle options of the training stream or the held-out set: train.KEY=V or eval.KEY=V, e.g. "

@@ -168,14 +168,30 @@ at::Tensor copy_targets(const std::vector<Example>& batch, int64_t span = 6) {
   });
 }
 
-std::unique_ptr<Benchmark> needle(const nlohmann::json& tasks, int64_t seed, int64_t samples, Backbone& bb) {
+// `bb` (when given) counts the haystack lengths in its tokens.
+std::unique_ptr<Benchmark> needle(const nlohmann::json& tasks, int64_t seed, int64_t samples, Backbone* bb) {
   nlohmann::json cfg = tasks;
   cfg["seed"] = seed;
   cfg["samples"] = samples;
   auto b = Registry<Benchmark>::instance().create("needle", cfg);
-  b->set_tokenizer({[&bb](const std::string& t) { return bb.encode_text(t); },
-                    [&bb](const std::vector<int64_t>& ids) { return bb.decode(ids); }});
+  if (bb)
+    b->set_tokenizer({[bb](const std::string& t) { return bb->encode_text(t); },
+                      [bb](const std::vector<int64_t>& ids) { return bb->decode(ids); }});
   return b;
+}
+
+// The texts the tokenizer learns its merges on: the prompts and answers of samples drawn as the
+// training and held-out sets are, from a seed of their own.
+std::vector<std::string> tokenizer_corpus(const OrganismOptions& o) {
+  std::vector<std::string> corpus;
+  for (const nlohmann::json* tasks : {&o.train_tasks, &o.eval_tasks})
+    for (const Sample& s : needle(*tasks, 3000000, 64, nullptr)->load("")) {
+      for (const Message& m : s.messages)
+        for (const Segment& seg : m.content)
+          if (seg.kind == Segment::Kind::Text) corpus.push_back(seg.text);
+      corpus.push_back(s.meta.value("reply", s.answer));
+    }
+  return corpus;
 }
 
 // Percent of held-out samples per group whose whole answer (and end of turn) is the argmax at
@@ -232,7 +248,8 @@ void save_checkpoint(const Backbone& bb, const fs::path& out) {
 
 nlohmann::json settings_of(const OrganismOptions& o) {
   return {{"seed", o.seed}, {"steps", o.steps}, {"batch", o.batch}, {"lr", o.lr}, {"warmup", o.warmup},
-          {"weight_decay", o.weight_decay}, {"prompt_loss", o.prompt_loss}, {"copy_loss", o.copy_loss}, {"curriculum_tokens", o.curriculum_tokens}, {"train_tasks", o.train_tasks}, {"eval_tasks", o.eval_tasks}};
+          {"weight_decay", o.weight_decay}, {"prompt_loss", o.prompt_loss}, {"copy_loss", o.copy_loss}, {"merges", o.merges}, {"curriculum_tokens", o.curriculum_tokens},
+          {"curriculum_hold", o.curriculum_hold}, {"curriculum_full", o.curriculum_full}, {"train_tasks", o.train_tasks}, {"eval_tasks", o.eval_tasks}};
 }
 
 double lr_at(const OrganismOptions& o, int64_t step) {
@@ -269,17 +286,16 @@ void plot_curves(const fs::path& out, const nlohmann::json& log) {
 
 OrganismOptions default_organism_options() {
   OrganismOptions o;
-  // Sentence answers ("The secret code is 48.") make each retrieval a copy of what follows the
-  // same words in the context: the in-context induction the repeated filler sentences train. Two
-  // code digits: a 4-digit code stayed at chance through 300 steps on 2 cores (the byte-level
-  // copy of four digits needs induction heads this budget does not grow).
+  // Short answers (the code, a colour word): every supervised token is a retrieval. Two code
+  // digits: one retrieval more per digit costs steps the CPU budget does not have.
   const nlohmann::json common = {{"tasks", {"code", "colour", "majority"}}, {"needle_in", "text"}, {"images", 2},
-                                 {"image_size", 56}, {"picture_size", 56}, {"answers", "sentence"}, {"code_digits", 2}};
+                                 {"image_size", 56}, {"picture_size", 56}, {"answers", "short"}, {"code_digits", 2}};
   o.train_tasks = common;
-  // The quiz asks three questions of one haystack (code, colour or majority each): three
-  // supervised answers for the price of one forward pass.
-  o.train_tasks.update({{"tasks", {"quiz", "code", "colour", "majority"}}, {"min_tokens", 50}, {"max_tokens", 1200},
-                        {"min_pictures", 2}, {"max_pictures", 6}, {"repeat_sentences", 0.5}, {"questions", 3}});
+  // The code twice in the cycle: alone it took ~500 short steps, the majority ~100, so the code
+  // needs the larger share. (The quiz, three questions of one haystack, cost more per step than
+  // its extra answers taught in the CPU budget.)
+  o.train_tasks.update({{"tasks", {"code", "majority", "code", "colour"}}, {"min_tokens", 50}, {"max_tokens", 1200},
+                        {"min_pictures", 2}, {"max_pictures", 6}});
   o.eval_tasks = common;
   o.eval_tasks.update({{"min_tokens", 500}, {"max_tokens", 1500}, {"min_pictures", 3}, {"max_pictures", 5}});
   return o;
@@ -289,6 +305,9 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   KVB_CHECK(!o.out_dir.empty(), "train-organism: --out is required");
   KVB_CHECK(o.steps > 0 && o.batch > 0 && o.eval_every > 0 && o.save_every > 0 && o.eval_samples > 0,
             "train-organism: steps, batch, eval_every, save_every and eval_samples must be positive");
+  KVB_CHECK(o.curriculum_hold >= 0 && o.curriculum_hold < o.curriculum_full && o.curriculum_full <= 1,
+            "train-organism: need 0 <= curriculum hold < curriculum full <= 1 (got {} and {})", o.curriculum_hold,
+            o.curriculum_full);
   const fs::path out(o.out_dir);
   const fs::path state_path = out / "train_state.json", log_path = out / "train_log.json";
   const nlohmann::json settings = settings_of(o);
@@ -304,23 +323,39 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     log = read_json_file(log_path.string());
     spdlog::info("train-organism: resuming {} at step {} (optimizer moments restart)", o.out_dir, start);
   } else {
-    family->make_tiny(o.out_dir, o.seed, {{"geometry", "organism"}});
+    nlohmann::json geometry = {{"geometry", "organism"}};
+    if (o.merges > 0) geometry.update({{"bpe_corpus", tokenizer_corpus(o)}, {"bpe_merges", o.merges}});
+    family->make_tiny(o.out_dir, o.seed, geometry);
   }
   const at::Device device = parse_device(o.device);
   std::unique_ptr<Backbone> bb =
       family->load(o.out_dir, nlohmann::json::object(), at::TensorOptions().dtype(at::kFloat).device(device));
   if (start == 0) {
-    // The checkpoint maker's random init is for tests (embeddings of std 0.02); training from it
-    // starts with token identity drowned by each layer's unit-scale output. The usual init for
-    // training a small transformer instead: unit embeddings, and the projections that write into
-    // the residual stream scaled by 1/sqrt(2 x layers).
+    // The checkpoint maker's random init is for tests (embeddings of std 0.02, linears of std
+    // 1/sqrt(fan_in), jittered norms and biases); training from it starts with token identity
+    // drowned by each layer's output and with random sharp attention to unlearn. PyTorch's usual
+    // init for a small transformer instead: unit embeddings, linears of std 1/sqrt(3 fan_in)
+    // (nn.Linear's default), zero biases, unit norms, and the projections that write into the
+    // residual stream further scaled by 1/sqrt(2 x layers).
     at::NoGradGuard no_grad;
     const double residual = 1.0 / std::sqrt(2.0 * static_cast<double>(bb->geometry().layers));
+    auto ends_with = [](const std::string& s, const std::string& tail) {
+      return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+    };
     for (auto& [name, t] : bb->checkpoint_tensors()) {
-      if (name.find("embed_tokens.weight") != std::string::npos) t.mul_(50.0);
-      if (name.rfind("model.layers.", 0) == 0 &&
-          (name.find("o_proj.weight") != std::string::npos || name.find("down_proj.weight") != std::string::npos))
-        t.mul_(residual);
+      if (ends_with(name, "embed_tokens.weight")) {
+        t.mul_(50.0);
+      } else if (ends_with(name, ".bias") && t.dim() == 1) {
+        t.zero_();
+      } else if (t.dim() == 1) {
+        t.fill_(1.0);  // RMSNorm / LayerNorm weights
+      } else if (name == "lm_head.weight") {
+        t.mul_(2.5);   // 0.02 -> 0.05, nn.Linear's scale for hidden 128
+      } else {
+        t.mul_(1.0 / std::sqrt(3.0));
+        if (name.rfind("model.layers.", 0) == 0 && (ends_with(name, "o_proj.weight") || ends_with(name, "down_proj.weight")))
+          t.mul_(residual);
+      }
     }
   }
   std::vector<at::Tensor> params = bb->weight_buffers();
@@ -329,7 +364,7 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   const int64_t eos = bb->stop_ids().at(0);
   const std::vector<int64_t> opener = assistant_opener(*bb);
 
-  const std::vector<Sample> held_out = needle(o.eval_tasks, 2024, 3 * o.eval_samples, *bb)->load("");
+  const std::vector<Sample> held_out = needle(o.eval_tasks, 2024, 3 * o.eval_samples, bb.get())->load("");
   std::vector<Sample> pool;
   int64_t pool_chunk = -1;
   // Sample i of the stream is sample i % kChunk of chunk i / kChunk, whose seed is disjoint from
@@ -337,18 +372,16 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   auto sample = [&](int64_t i) -> const Sample& {
     const int64_t c = i / kChunk;
     if (c != pool_chunk) {
-      // Curriculum: haystacks stay at most curriculum_tokens long for the first quarter of the
-      // steps (retrieval is learnt where distractors are few and steps cheap), then their cap
-      // grows linearly to max_tokens by 85%, so the last steps see the evaluated lengths.
+      // Curriculum (see OrganismOptions): the cap on haystack length of this chunk.
       nlohmann::json tasks = o.train_tasks;
       const int64_t top = tasks.value("max_tokens", int64_t{600});
       if (o.curriculum_tokens > 0 && o.curriculum_tokens < top) {
         const double done = static_cast<double>(c * kChunk) / static_cast<double>(o.steps * o.batch);
-        const double f = std::clamp((done - 0.25) / 0.6, 0.0, 1.0);
+        const double f = std::clamp((done - o.curriculum_hold) / (o.curriculum_full - o.curriculum_hold), 0.0, 1.0);
         tasks["max_tokens"] = o.curriculum_tokens + static_cast<int64_t>(f * static_cast<double>(top - o.curriculum_tokens));
         tasks["min_tokens"] = std::min(tasks.value("min_tokens", int64_t{50}), tasks["max_tokens"].get<int64_t>());
       }
-      pool = needle(tasks, 1000000 + static_cast<int64_t>(o.seed) * 100000 + c, kChunk, *bb)->load("");
+      pool = needle(tasks, 1000000 + static_cast<int64_t>(o.seed) * 100000 + c, kChunk, bb.get())->load("");
       pool_chunk = c;
     }
     return pool[static_cast<size_t>(i % kChunk)];

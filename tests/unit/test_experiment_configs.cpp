@@ -16,7 +16,7 @@ TEST(ExperimentConfigs, AllShippedConfigsValidate) {
   const fs::path dir = fs::path(KVB_SOURCE_DIR) / "configs/experiments";
   std::vector<std::string> expected = {"dba_ablation",     "demo",      "gamma_ablation", "highres_rho0.05",
                                        "latency",          "milebench_rho0.2", "milebench_rho0.2_llava_onevision",
-                                       "rho_sweep",        "rho_sweep_llava_onevision", "video"};
+                                       "organism",         "rho_sweep",        "rho_sweep_llava_onevision", "video"};
   std::vector<std::string> found;
   for (const auto& e : fs::directory_iterator(dir)) found.push_back(e.path().stem().string());
   std::sort(found.begin(), found.end());
@@ -62,7 +62,11 @@ TEST(ExperimentConfigs, PaperGridsHaveTheRightCells) {
     }
     EXPECT_EQ(a, b) << base;
   }
+  // The organism's table: the demo's methods and ratios on 30 held-out samples per needle task.
+  auto organism = kvb::load_experiment((dir / "organism.json").string());
+  EXPECT_EQ(kvb::read_json_file((dir / "organism.json").string())["benchmarks"][0]["options"]["samples"], 90);
   auto demo = kvb::load_experiment((dir / "demo.json").string());
   // every registered method at 4 ratios (Full once): at least full + 9 methods x 4
   EXPECT_GE(demo.cells.size(), 37u);
+  EXPECT_EQ(organism.cells.size(), demo.cells.size());
 }

@@ -46,9 +46,10 @@ TEST(Organism, TrainingLowersTheLossAndResumesOnlyItsOwnRun) {
   const nlohmann::json log = kvb::read_json_file(out + "/train_log.json");
   ASSERT_EQ(log["loss"].size(), 16u);
   const double first = mean(log["loss"], 0, 3), last = mean(log["loss"], 12, 16);
-  // A sample's loss is its answers' summed NLL: ln(288) = 5.66 per token at the start, and the
-  // shortest answer (4 digits and the end of turn) has 5 tokens.
-  EXPECT_GT(first, 5 * 4.5);
+  // A sample's loss is its answers' summed NLL: at least ln(288) = 5.66 per token at the start
+  // (the learnt merges only add ids), and the shortest answer (2 digits and the end of turn) has
+  // 3 tokens.
+  EXPECT_GT(first, 3 * 5.0);
   EXPECT_LT(last, 0.6 * first) << "first steps " << first << ", last steps " << last;
   // The checkpoint it wrote loads as a Qwen2.5-VL folder.
   auto model = kvb::load_model(out);

@@ -161,11 +161,19 @@ class QwenFamily : public ModelFamily {
   }
   void make_tiny(const std::string& out_dir, uint64_t seed, const nlohmann::json& options) const override {
     std::string geometry = "tiny";
-    int64_t layers = 0, vision_depth = 0;
+    int64_t layers = 0, vision_depth = 0, merges = 0;
+    std::vector<std::string> corpus;  // the organism's tokenizer learns `merges` BPE merges on it
     ConfigReader r(options, "qwen2_5_vl make-tiny-model options");
     r.get_choice("geometry", geometry, {"tiny", "organism", "3b", "7b"}).get("layers", layers).get("vision_depth", vision_depth);
+    r.get("bpe_corpus", corpus).get("bpe_merges", merges);
     r.finish();
-    write_random_model(out_dir, geometry_config(geometry, layers, vision_depth), seed);
+    Config c = geometry_config(geometry, layers, vision_depth);
+    if (merges == 0) return write_random_model(out_dir, c, seed);
+    KVB_CHECK(geometry == "organism" && merges > 0 && !corpus.empty(),
+              "qwen2_5_vl make-tiny-model options: bpe_merges needs geometry 'organism' and a bpe_corpus");
+    const nlohmann::json tok = byte_tokenizer_json(corpus, merges);
+    c.text.vocab_size = organism_vocab(tok);
+    write_random_model(out_dir, c, seed, "", tok);
   }
   std::string render_chat(const std::vector<Message>& messages, bool add_generation_prompt) const override {
     return render_qwen_vl_chat(messages, add_generation_prompt);

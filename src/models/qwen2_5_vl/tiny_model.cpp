@@ -15,6 +15,7 @@
 #include "models/qwen2_5_vl/weights.h"
 #include "models/random_checkpoint.h"
 #include "text/bpe.h"
+#include "text/bpe_trainer.h"
 
 namespace kvb::qwen {
 namespace {
@@ -36,6 +37,10 @@ const char* kChatTemplate =
 
 // Qwen2.5-VL's added tokens end at <|file_sep|>; newer Qwen tokenizer files add more.
 constexpr int64_t kLastAddedToken = 151664;
+
+// Qwen2's pre-tokenizer regex (its tokenizer.json's Split pattern).
+const char* const kQwenSplit =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 // tokenizer_config.json and chat_template.json as published.
 void write_tokenizer_config(const fs::path& out, const nlohmann::json& decoder, const nlohmann::json& extra) {
@@ -81,37 +86,58 @@ const char* const kAddedTokens[] = {
     "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>"};
 constexpr int64_t kSpecialCount = 14;  // the first 14 are special; the tool/FIM tokens are not
 
-// A byte-level tokenizer.json: one token per byte (ids 0-255, GPT-2's byte-to-unicode alphabet, no
-// merges) and Qwen's added tokens from id 256 on, so a small model needs only a 288-row embedding
-// while the chat template, processor and placeholder logic stay Qwen's own.
-void write_byte_tokenizer(const fs::path& out) {
+}  // namespace
+
+// One token per byte (ids 0-255, GPT-2's byte-to-unicode alphabet), Qwen's added tokens from id
+// 256 on, Qwen's own pre-tokenizer split, then merges learnt on `corpus` from id 278 on: a small
+// model gets a small embedding while the chat template, processor and placeholder logic stay
+// Qwen's own.
+nlohmann::json byte_tokenizer_json(const std::vector<std::string>& corpus, int64_t merges) {
   nlohmann::json vocab = nlohmann::json::object(), added = nlohmann::json::array();
-  nlohmann::json decoder = nlohmann::json::object(), extra = nlohmann::json::array();
   for (int b = 0; b < 256; ++b) vocab[text::byte_to_unicode()[b]] = b;
   int64_t id = 256;
   for (const char* t : kAddedTokens) {
-    const bool special = id - 256 < kSpecialCount;
     added.push_back({{"id", id}, {"content", t}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
-                     {"normalized", false}, {"special", special}});
-    decoder[std::to_string(id)] = added_token_decoder_entry(t, special);
-    if (special && id != 256) extra.push_back(t);
+                     {"normalized", false}, {"special", id - 256 < kSpecialCount}});
     ++id;
   }
   const nlohmann::json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false},
                                      {"use_regex", false}};
-  const nlohmann::json tok{{"version", "1.0"},
-                        {"truncation", nullptr},
-                        {"padding", nullptr},
-                        {"added_tokens", added},
-                        {"normalizer", nullptr},
-                        {"pre_tokenizer", byte_level},
-                        {"post_processor", byte_level},
-                        {"decoder", byte_level},
-                        {"model",
-                         {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr},
-                          {"continuing_subword_prefix", ""}, {"end_of_word_suffix", ""}, {"fuse_unk", false},
-                          {"byte_fallback", false}, {"ignore_merges", false}, {"vocab", vocab},
-                          {"merges", nlohmann::json::array()}}}};
+  const nlohmann::json split = {{"type", "Split"}, {"pattern", {{"Regex", kQwenSplit}}}, {"behavior", "Isolated"},
+                                {"invert", false}};
+  nlohmann::json tok{{"version", "1.0"},
+                     {"truncation", nullptr},
+                     {"padding", nullptr},
+                     {"added_tokens", added},
+                     {"normalizer", nullptr},
+                     {"pre_tokenizer", {{"type", "Sequence"}, {"pretokenizers", {split, byte_level}}}},
+                     {"post_processor", byte_level},
+                     {"decoder", byte_level},
+                     {"model",
+                      {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr},
+                       {"continuing_subword_prefix", ""}, {"end_of_word_suffix", ""}, {"fuse_unk", false},
+                       {"byte_fallback", false}, {"ignore_merges", false}, {"vocab", vocab},
+                       {"merges", nlohmann::json::array()}}}};
+  if (merges > 0) text::learn_bpe_merges(tok, corpus, merges, id);
+  return tok;
+}
+
+int64_t organism_vocab(const nlohmann::json& byte_tokenizer) {
+  int64_t top = 0;
+  for (const auto& [_, id] : byte_tokenizer.at("model").at("vocab").items()) top = std::max(top, id.get<int64_t>());
+  for (const auto& a : byte_tokenizer.at("added_tokens")) top = std::max(top, a.at("id").get<int64_t>());
+  return (top + 1 + 31) / 32 * 32;
+}
+
+namespace {
+
+void write_byte_tokenizer(const fs::path& out, const nlohmann::json& tok) {
+  nlohmann::json decoder = nlohmann::json::object(), extra = nlohmann::json::array();
+  for (const auto& a : tok.at("added_tokens")) {
+    const bool special = a.at("special").get<bool>();
+    decoder[std::to_string(a.at("id").get<int64_t>())] = added_token_decoder_entry(a.at("content"), special);
+    if (special && a.at("id").get<int64_t>() != 256) extra.push_back(a.at("content"));
+  }
   write_text_file(out / "tokenizer.json", tok.dump());
   write_tokenizer_config(out, decoder, extra);
 }
@@ -183,7 +209,8 @@ Config geometry_config(const std::string& name, int64_t layers, int64_t vision_d
   return c;
 }
 
-void write_random_model(const std::string& out_dir, const Config& c, uint64_t seed, const std::string& tokenizer_json) {
+void write_random_model(const std::string& out_dir, const Config& c, uint64_t seed, const std::string& tokenizer_json,
+                        const nlohmann::json& byte_tokenizer) {
   const fs::path out(out_dir);
   const std::vector<TensorSpec> specs = tensor_specs(c);
   write_random_weights(out_dir, specs, seed, at::kBFloat16);
@@ -204,7 +231,7 @@ void write_random_model(const std::string& out_dir, const Config& c, uint64_t se
                             {"processor_class", "Qwen2_5_VLProcessor"}}
                  .dump(2));
   if (c.text.vocab_size < kLastAddedToken) {
-    write_byte_tokenizer(out);
+    write_byte_tokenizer(out, byte_tokenizer.is_null() ? byte_tokenizer_json({}, 0) : byte_tokenizer);
   } else {
     write_tokenizer(out, tokenizer_json);
   }

@@ -36,8 +36,9 @@ const specs = {
     pkg: "tokenizer-llama2", extra: [],
     overrides: { normalizer: null, pre_tokenizer: { type: "Metaspace", replacement: "\u2581", add_prefix_space: true, prepend_scheme: "first", split: false } },
   },
-  // The organism's byte-level file (`kvbench make-tiny-model --geometry organism`, committed
-  // in tests/parity/tokenizer/organism): one token per byte, Qwen's added tokens from id 256.
+  // The organism's file as `kvbench train-organism --seed 1` writes it (committed in
+  // tests/parity/tokenizer/organism): bytes, Qwen's added tokens from id 256, Qwen's split, then
+  // BPE merges learnt on the needle texts.
   organism: { dir: path.join(here, "organism"), extra: [], overrides: {} },
   qwen_gpt2: {
     pkg: "tokenizer-qwen3", extra: [],
@@ -58,6 +59,8 @@ const fixed = [
   "", " ", "  ", "a", "Hello world", "Hello, world!", "hello   world", " leading space", "trailing space ",
   "The quick brown fox jumps over the lazy dog.",
   "It was the best of times, it was the worst of times.",
+  "Picture 3: <|vision_start|><|image_pad|><|vision_end|> Silver library castle. The secret code is 48.",
+  "Question: What colour is the shape in picture 2? Answer with the colour only.",
   // contractions in every case
   "don't", "DON'T", "Don'T", "I'm", "I'M", "i'M", "you're", "YOU'RE", "You'Re", "we've", "WE'VE", "wE'vE",
   "she'll", "SHE'LL", "She'Ll", "he'd", "HE'D", "it's", "IT'S", "It'S", "'s", "'S", "'t", "'re", "'RE",
