@@ -180,9 +180,9 @@ std::unique_ptr<Benchmark> needle(const nlohmann::json& tasks, int64_t seed, int
   return b;
 }
 
-// The texts the tokenizer learns its merges on: the prompts and answers of samples drawn as the
-// training and held-out sets are, from a seed of their own.
-std::vector<std::string> tokenizer_corpus(const OrganismOptions& o) {
+}  // namespace
+
+std::vector<std::string> organism_tokenizer_corpus(const OrganismOptions& o) {
   std::vector<std::string> corpus;
   for (const nlohmann::json* tasks : {&o.train_tasks, &o.eval_tasks})
     for (const Sample& s : needle(*tasks, 3000000, 64, nullptr)->load("")) {
@@ -193,6 +193,8 @@ std::vector<std::string> tokenizer_corpus(const OrganismOptions& o) {
     }
   return corpus;
 }
+
+namespace {
 
 // Percent of held-out samples per group whose whole answer (and end of turn) is the argmax at
 // every teacher-forced step: exactly the samples greedy decoding answers exactly.
@@ -324,7 +326,7 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     spdlog::info("train-organism: resuming {} at step {} (optimizer moments restart)", o.out_dir, start);
   } else {
     nlohmann::json geometry = {{"geometry", "organism"}};
-    if (o.merges > 0) geometry.update({{"bpe_corpus", tokenizer_corpus(o)}, {"bpe_merges", o.merges}});
+    if (o.merges > 0) geometry.update({{"bpe_corpus", organism_tokenizer_corpus(o)}, {"bpe_merges", o.merges}});
     family->make_tiny(o.out_dir, o.seed, geometry);
   }
   const at::Device device = parse_device(o.device);

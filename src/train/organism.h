@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace kvb {
 
@@ -49,6 +50,10 @@ struct OrganismOptions {
 // The defaults above with the needle task mixes: code, colour and majority (code twice in the
 // training cycle), short answers, 2 code digits; held-out at 500-1500 tokens.
 OrganismOptions default_organism_options();
+
+// The texts the tokenizer learns its merges on: the prompts and answers of samples drawn as the
+// training and held-out sets are, from a seed of their own.
+std::vector<std::string> organism_tokenizer_corpus(const OrganismOptions& options);
 
 // Trains (or resumes from out_dir/train_state.json when its settings match) and writes the
 // checkpoint, train_log.json and, with plot, train_curves.png into out_dir. Returns the final

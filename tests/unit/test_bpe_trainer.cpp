@@ -6,7 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include "models/qwen2_5_vl/tiny_model.h"
+#include "core/config.h"
 #include "text/bpe_trainer.h"
+#include "train/organism.h"
+#include "vision/image.h"
 #include "text/tokenizer.h"
 
 namespace {
@@ -38,6 +41,18 @@ TEST(BpeTrainer, OrganismVocabularyCoversTheMergesPadded) {
   EXPECT_EQ(tok["model"]["merges"].size(), 4u);
   EXPECT_EQ(kvb::qwen::organism_vocab(tok), 288);  // ids 0..281, padded to 32 rows
   EXPECT_EQ(kvb::qwen::organism_vocab(kvb::qwen::byte_tokenizer_json({}, 0)), kvb::qwen::organism_config().text.vocab_size);
+}
+
+// The committed fixture (its ids checked against transformers.js) is the file the trainer's
+// defaults write today: a change to the needle texts or to the learner shows up here.
+TEST(BpeTrainer, OrganismFixtureIsWhatTheTrainerWrites) {
+  if (!kvb::vision_decoding_available()) GTEST_FAIL() << "the organism's picture tasks need a build with OpenCV";
+  const kvb::OrganismOptions o = kvb::default_organism_options();
+  const nlohmann::json learnt = kvb::qwen::byte_tokenizer_json(kvb::organism_tokenizer_corpus(o), o.merges);
+  const nlohmann::json fixture = kvb::read_json_file(KVB_SOURCE_DIR "/tests/parity/tokenizer/organism/tokenizer.json");
+  EXPECT_EQ(learnt["model"]["merges"].size(), fixture["model"]["merges"].size());
+  EXPECT_TRUE(learnt == fixture) << "regenerate: kvbench train-organism --out DIR --steps 1, copy DIR/tokenizer*.json "
+                                    "to tests/parity/tokenizer/organism and run node tests/parity/tokenizer/make_goldens.mjs";
 }
 
 }  // namespace
