@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "core/json_parse.h"
+#include "core/strings.h"
 
 namespace kvb {
 namespace fs = std::filesystem;
@@ -59,10 +60,6 @@ std::string supported_names() {
   std::string s;
   for (const auto& d : kDtypes) s += (s.empty() ? "" : " ") + std::string(d.name);
   return s;
-}
-
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
 std::string shape_str(const std::vector<int64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }

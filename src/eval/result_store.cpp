@@ -20,6 +20,7 @@
 
 #include "core/error.h"
 #include "core/json_parse.h"
+#include "core/strings.h"
 #include "core/version.h"
 
 namespace kvb {
@@ -105,8 +106,7 @@ std::vector<std::string> benchmark_files(const std::string& dir, const std::stri
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (name == base + ".jsonl" || (name.rfind(base + ".shard", 0) == 0 && name.size() > 6 &&
-                                    name.compare(name.size() - 6, 6, ".jsonl") == 0))
+    if (name == base + ".jsonl" || (name.rfind(base + ".shard", 0) == 0 && ends_with(name, ".jsonl")))
       files.push_back(e.path().string());
   }
   std::sort(files.begin(), files.end());

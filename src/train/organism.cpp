@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/registry.h"
+#include "core/strings.h"
 #include "core/timer.h"
 #include "engine/engine.h"
 #include "eval/benchmark.h"
@@ -341,9 +342,6 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     // residual stream further scaled by 1/sqrt(2 x layers).
     at::NoGradGuard no_grad;
     const double residual = 1.0 / std::sqrt(2.0 * static_cast<double>(bb->geometry().layers));
-    auto ends_with = [](const std::string& s, const std::string& tail) {
-      return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-    };
     for (auto& [name, t] : bb->checkpoint_tensors()) {
       if (ends_with(name, "embed_tokens.weight")) {
         t.mul_(50.0);

@@ -5,12 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "models/qwen2_5_vl/tiny_model.h"
 #include "core/config.h"
+#include "models/qwen2_5_vl/tiny_model.h"
 #include "text/bpe_trainer.h"
+#include "text/tokenizer.h"
 #include "train/organism.h"
 #include "vision/image.h"
-#include "text/tokenizer.h"
 
 namespace {
 
