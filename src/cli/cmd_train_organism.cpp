@@ -1,17 +1,20 @@
 // `kvbench train-organism --out DIR [--seed N] [--steps N] [--batch N] [--lr X] [--eval-every N]
 //  [--eval-samples N] [--curriculum-tokens N] [--curriculum-hold F]
-//  [--curriculum-full F] [--merges N] [--prompt-loss X] [--copy-loss X] [--set train.KEY=V] [--set eval.KEY=V] [--device D] [--no-plot]`
+//  [--curriculum-full F] [--merges N] [--stretch-positions N] [--stage F:TASKS]... [--prompt-loss X] [--copy-loss X] [--set train.KEY=V] [--set eval.KEY=V] [--device D] [--no-plot]`
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/command.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "eval/text_norm.h"
 #include "train/organism.h"
 
 KVB_COMMAND(setup_train_organism, "train-organism",
             "Train the small Qwen2.5-VL-architecture model on the needle tasks (the demo's model)") {
   auto o = std::make_shared<kvb::OrganismOptions>(kvb::default_organism_options());
   auto sets = std::make_shared<std::vector<std::string>>();
+  auto stages = std::make_shared<std::vector<std::string>>();
   auto no_plot = std::make_shared<bool>(false);
   sub.add_option("--out", o->out_dir, "checkpoint folder (resumed when it holds a run with the same settings)")->required();
   sub.add_option("--seed", o->seed, "initial weights and training sample stream")->capture_default_str();
@@ -30,6 +33,11 @@ KVB_COMMAND(setup_train_organism, "train-organism",
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   sub.add_option("--copy-loss", o->copy_loss, "weight of the loss over tokens the context already showed after the same words")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub.add_option("--stretch-positions", o->stretch_positions,
+                 "spread a shorter training haystack's positions over a span drawn up to N (0: off)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub.add_option("--stage", *stages,
+                 "FROM:TASK,TASK... from this fraction of the steps on, train on these tasks (repeatable; the first FROM is 0)");
   sub.add_option("--merges", o->merges, "BPE merges the tokenizer learns on the task texts (0: one token per byte)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   sub.add_option("--eval-samples", o->eval_samples, "held-out samples per task")->capture_default_str()->check(CLI::PositiveNumber);
@@ -38,7 +46,16 @@ KVB_COMMAND(setup_train_organism, "train-organism",
                  "train.max_tokens=800 (repeatable)");
   sub.add_option("--device", o->device, "cpu (default), cuda or cuda:N");
   sub.add_flag("--no-plot", *no_plot, "skip the gnuplot curves");
-  return [o, sets, no_plot] {
+  return [o, sets, stages, no_plot] {
+    if (!stages->empty()) o->task_stages.clear();
+    for (const auto& s : *stages) {
+      const auto colon = s.find(':');
+      char* end = nullptr;
+      const double from = colon == std::string::npos ? -1 : std::strtod(s.c_str(), &end);
+      if (colon == std::string::npos || end != s.c_str() + colon || s.size() == colon + 1)
+        throw kvb::UsageError("--stage " + s + ": expected FROM:TASK,TASK (e.g. 0.2:code,majority)");
+      o->task_stages.emplace_back(from, kvb::text::split(s.substr(colon + 1), ","));
+    }
     std::vector<std::string> train, eval;
     for (const auto& s : *sets) {
       if (s.rfind("train.", 0) == 0) train.push_back(s.substr(6));

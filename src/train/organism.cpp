@@ -20,6 +20,7 @@
 #include "eval/benchmark.h"
 #include "models/model.h"
 #include "models/random_checkpoint.h"
+#include "train/position_stretch.h"
 
 namespace kvb {
 namespace {
@@ -252,7 +253,7 @@ void save_checkpoint(const Backbone& bb, const fs::path& out) {
 nlohmann::json settings_of(const OrganismOptions& o) {
   return {{"seed", o.seed}, {"steps", o.steps}, {"batch", o.batch}, {"lr", o.lr}, {"warmup", o.warmup},
           {"weight_decay", o.weight_decay}, {"prompt_loss", o.prompt_loss}, {"copy_loss", o.copy_loss}, {"merges", o.merges}, {"curriculum_tokens", o.curriculum_tokens},
-          {"curriculum_hold", o.curriculum_hold}, {"curriculum_full", o.curriculum_full}, {"train_tasks", o.train_tasks}, {"eval_tasks", o.eval_tasks}};
+          {"curriculum_hold", o.curriculum_hold}, {"curriculum_full", o.curriculum_full}, {"stretch_positions", o.stretch_positions}, {"task_stages", o.task_stages}, {"train_tasks", o.train_tasks}, {"eval_tasks", o.eval_tasks}};
 }
 
 double lr_at(const OrganismOptions& o, int64_t step) {
@@ -262,16 +263,19 @@ double lr_at(const OrganismOptions& o, int64_t step) {
 }
 
 void plot_curves(const fs::path& out, const nlohmann::json& log) {
-  std::ofstream loss(out / "train_loss.dat"), acc(out / "train_accuracy.dat");
-  for (const auto& e : log["loss"]) loss << e[0] << " " << e[1] << "\n";
+  std::string loss, acc;
+  for (const auto& e : log["loss"]) loss += fmt::format("{} {}\n", e[0].get<int64_t>(), e[1].get<double>());
   std::vector<std::string> groups;
   for (const auto& e : log["eval"]) {
     if (groups.empty())
       for (const auto& [g, _] : e["accuracy"].items()) groups.push_back(g);
-    acc << e["step"].get<int64_t>();
-    for (const auto& g : groups) acc << " " << e["accuracy"].value(g, 0.0);
-    acc << "\n";
+    acc += std::to_string(e["step"].get<int64_t>());
+    for (const auto& g : groups) acc += fmt::format(" {}", e["accuracy"].value(g, 0.0));
+    acc += "\n";
   }
+  // Written (and closed) before gnuplot reads them: an open stream's tail was still buffered.
+  write_file(out / "train_loss.dat", loss);
+  write_file(out / "train_accuracy.dat", acc);
   std::string gp = "set terminal pngcairo size 1000,420\nset output '" + (out / "train_curves.png").string() +
                    "'\nset multiplot layout 1,2\nset xlabel 'step'\nset ylabel 'loss (answer tokens)'\nset logscale y\n"
                    "plot '" + (out / "train_loss.dat").string() + "' using 1:2 with lines title 'training loss'\n"
@@ -294,11 +298,12 @@ OrganismOptions default_organism_options() {
   const nlohmann::json common = {{"tasks", {"code", "colour", "majority"}}, {"needle_in", "text"}, {"images", 2},
                                  {"image_size", 56}, {"picture_size", 56}, {"answers", "short"}, {"code_digits", 2}};
   o.train_tasks = common;
-  // The code twice in the cycle: alone it took ~500 short steps, the majority ~100, so the code
-  // needs the larger share. (The quiz, three questions of one haystack, cost more per step than
-  // its extra answers taught in the CPU budget.)
-  o.train_tasks.update({{"tasks", {"code", "majority", "code", "colour"}}, {"min_tokens", 50}, {"max_tokens", 1200},
-                        {"min_pictures", 2}, {"max_pictures", 6}});
+  // Haystacks of <= 60 tokens with stretched positions until 85 % of the steps, then up to 500.
+  o.train_tasks.update({{"min_tokens", 50}, {"max_tokens", 500}, {"min_pictures", 2}, {"max_pictures", 6}});
+  // One task after another: the code alone (~550 steps to learn), then the majority joins, then
+  // the colour twice in the cycle (the slowest: two hops, picture number then colour). (The quiz,
+  // three questions of one haystack, cost more per step than its extra answers taught.)
+  o.task_stages = {{0.0, {"code"}}, {0.15, {"code", "majority"}}, {0.35, {"code", "majority", "colour", "colour"}}};
   o.eval_tasks = common;
   o.eval_tasks.update({{"min_tokens", 500}, {"max_tokens", 1500}, {"min_pictures", 3}, {"max_pictures", 5}});
   return o;
@@ -308,6 +313,11 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   KVB_CHECK(!o.out_dir.empty(), "train-organism: --out is required");
   KVB_CHECK(o.steps > 0 && o.batch > 0 && o.eval_every > 0 && o.save_every > 0 && o.eval_samples > 0,
             "train-organism: steps, batch, eval_every, save_every and eval_samples must be positive");
+  for (size_t i = 0; i < o.task_stages.size(); ++i)
+    KVB_CHECK(o.task_stages[i].first >= 0 && o.task_stages[i].first < 1 && !o.task_stages[i].second.empty() &&
+                  (i == 0 ? o.task_stages[i].first == 0 : o.task_stages[i].first > o.task_stages[i - 1].first),
+              "train-organism: task stages need increasing fractions in [0, 1) starting at 0, each with tasks (stage {} of {})",
+              i + 1, o.task_stages.size());
   KVB_CHECK(o.curriculum_hold >= 0 && o.curriculum_hold < o.curriculum_full && o.curriculum_full <= 1,
             "train-organism: need 0 <= curriculum hold < curriculum full <= 1 (got {} and {})", o.curriculum_hold,
             o.curriculum_full);
@@ -374,10 +384,15 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     if (c != pool_chunk) {
       // Curriculum (see OrganismOptions): the cap on haystack length of this chunk.
       nlohmann::json tasks = o.train_tasks;
+      const double at_fraction = static_cast<double>(c * kChunk) / static_cast<double>(o.steps * o.batch);
+      for (const auto& [from, list] : o.task_stages)
+        if (at_fraction >= from) tasks["tasks"] = list;
+      // The log says when each task list began (once: a resumed run redraws its chunk).
+      if (!log.contains("stages") || log["stages"].back()["tasks"] != tasks["tasks"])
+        log["stages"].push_back({{"step", c * kChunk / o.batch}, {"tasks", tasks["tasks"]}});
       const int64_t top = tasks.value("max_tokens", int64_t{600});
       if (o.curriculum_tokens > 0 && o.curriculum_tokens < top) {
-        const double done = static_cast<double>(c * kChunk) / static_cast<double>(o.steps * o.batch);
-        const double f = std::clamp((done - o.curriculum_hold) / (o.curriculum_full - o.curriculum_hold), 0.0, 1.0);
+        const double f = std::clamp((at_fraction - o.curriculum_hold) / (o.curriculum_full - o.curriculum_hold), 0.0, 1.0);
         tasks["max_tokens"] = o.curriculum_tokens + static_cast<int64_t>(f * static_cast<double>(top - o.curriculum_tokens));
         tasks["min_tokens"] = std::min(tasks.value("min_tokens", int64_t{50}), tasks["max_tokens"].get<int64_t>());
       }
@@ -407,7 +422,13 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr_at(o, step));
     Timer phase;
     std::vector<Example> batch;
-    for (int64_t b = 0; b < o.batch; ++b) batch.push_back(build_example(*bb, sample(step * o.batch + b), eos, opener));
+    for (int64_t b = 0; b < o.batch; ++b) {
+      const int64_t i = step * o.batch + b;
+      batch.push_back(build_example(*bb, sample(i), eos, opener));
+      if (o.stretch_positions > 0)
+        batch.back().positions = stretch_positions(batch.back().positions, batch.back().modality, o.stretch_positions,
+                                                   static_cast<uint32_t>(o.seed * 7919 + static_cast<uint64_t>(i)));
+    }
     const double t_prepare = phase.ms();
     if (step == start)
       for (const auto& e : batch) {

@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config.h"
+#include "core/error.h"
+#include "core/registry.h"
+#include "models/model.h"
 #include "models/qwen2_5_vl/tiny_model.h"
 #include "text/bpe_trainer.h"
 #include "text/tokenizer.h"
@@ -56,3 +59,18 @@ TEST(BpeTrainer, OrganismFixtureIsWhatTheTrainerWrites) {
 }
 
 }  // namespace
+
+TEST(BpeTrainer, MakeTinyRefusesACorpusWithoutMergesAndNegativeMerges) {
+  auto family = kvb::Registry<kvb::ModelFamily>::instance().create("qwen2_5_vl", nlohmann::json::object());
+  auto refuses = [&](const nlohmann::json& options, const std::string& words) {
+    try {
+      family->make_tiny("/nonexistent/never-written", 1, options);
+      ADD_FAILURE() << options.dump() << " was accepted";
+    } catch (const kvb::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  refuses({{"geometry", "organism"}, {"bpe_corpus", kCorpus}}, "bpe_corpus needs bpe_merges > 0");
+  refuses({{"geometry", "organism"}, {"bpe_corpus", kCorpus}, {"bpe_merges", -3}}, "bpe_merges must be >= 0 (got -3)");
+  refuses({{"geometry", "tiny"}, {"bpe_corpus", kCorpus}, {"bpe_merges", 5}}, "needs geometry 'organism'");
+}

@@ -67,3 +67,25 @@ TEST(Organism, TrainingLowersTheLossAndResumesOnlyItsOwnRun) {
         << e.what();
   }
 }
+
+TEST(Organism, TaskStagesSwitchTheStreamAtTheirFractionAndAreChecked) {
+  kvb::test::ScratchDir dir("kvb_organism_stages_");
+  kvb::OrganismOptions o = small_run((dir.path / "m").string());
+  o.steps = 16, o.batch = 8;  // 128 samples: two chunks of the stream, the second from step 8
+  const std::vector<std::string> later =
+      kvb::vision_decoding_available() ? std::vector<std::string>{"quiz"} : std::vector<std::string>{"code", "code"};
+  o.task_stages = {{0.0, {"code"}}, {0.5, later}};
+  kvb::train_organism(o);
+  const nlohmann::json stages = kvb::read_json_file(o.out_dir + "/train_log.json").at("stages");
+  ASSERT_EQ(stages.size(), 2u) << stages.dump();
+  EXPECT_EQ(stages[0]["step"], 0);
+  EXPECT_EQ(stages[0]["tasks"], nlohmann::json({"code"}));
+  EXPECT_EQ(stages[1]["step"], 8);
+  EXPECT_EQ(stages[1]["tasks"], nlohmann::json(later));
+  for (const auto& bad : std::vector<std::vector<std::pair<double, std::vector<std::string>>>>{
+           {{0.2, {"code"}}}, {{0.0, {"code"}}, {0.0, {"quiz"}}}, {{0.0, {}}}, {{0.0, {"code"}}, {1.0, {"code"}}}}) {
+    kvb::OrganismOptions b = small_run((dir.path / "bad").string());
+    b.task_stages = bad;
+    EXPECT_THROW(kvb::train_organism(b), kvb::Error);
+  }
+}

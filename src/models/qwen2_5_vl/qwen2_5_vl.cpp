@@ -168,8 +168,11 @@ class QwenFamily : public ModelFamily {
     r.get("bpe_corpus", corpus).get("bpe_merges", merges);
     r.finish();
     Config c = geometry_config(geometry, layers, vision_depth);
+    KVB_CHECK(merges >= 0, "qwen2_5_vl make-tiny-model options: bpe_merges must be >= 0 (got {})", merges);
+    // A corpus without merges would silently learn nothing.
+    KVB_CHECK(corpus.empty() || merges > 0, "qwen2_5_vl make-tiny-model options: bpe_corpus needs bpe_merges > 0");
     if (merges == 0) return write_random_model(out_dir, c, seed);
-    KVB_CHECK(geometry == "organism" && merges > 0 && !corpus.empty(),
+    KVB_CHECK(geometry == "organism" && !corpus.empty(),
               "qwen2_5_vl make-tiny-model options: bpe_merges needs geometry 'organism' and a bpe_corpus");
     const nlohmann::json tok = byte_tokenizer_json(corpus, merges);
     c.text.vocab_size = organism_vocab(tok);
