@@ -36,8 +36,11 @@ KVB_COMMAND(setup_train_organism, "train-organism",
   sub.add_option("--stretch-positions", o->stretch_positions,
                  "spread a shorter training haystack's positions over a span drawn up to N (0: off)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  std::string default_stages;
+  for (const auto& [from, tasks] : o->task_stages) default_stages += fmt::format(" {}:{}", from, fmt::join(tasks, ","));
   sub.add_option("--stage", *stages,
-                 "FROM:TASK,TASK... from this fraction of the steps on, train on these tasks (repeatable; the first FROM is 0)");
+                 "FROM:TASK,TASK... from this fraction of the steps on, train on these tasks (repeatable; the first FROM is "
+                 "0; default" + default_stages + ")");
   sub.add_option("--merges", o->merges, "BPE merges the tokenizer learns on the task texts (0: one token per byte)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   sub.add_option("--eval-samples", o->eval_samples, "held-out samples per task")->capture_default_str()->check(CLI::PositiveNumber);
