@@ -164,6 +164,7 @@ struct Scratch {
   float* re = nullptr;
   fftwf_complex* co = nullptr;
   size_t reals = 0, cplx = 0;
+  std::vector<float> acc;  // highpass_sumsq: squares summed over a block's rows, in FFT order
   ~Scratch() {
     fftwf_free(re);
     fftwf_free(co);
@@ -184,8 +185,13 @@ struct Scratch {
 };
 
 // `rows` rows of length t at src -> dst through Makhoul's algorithm.
-void makhoul_block(const RowPlan& rp, DctKind kind, int64_t t, int64_t rows, const float* src, float* dst) {
+Scratch& thread_scratch() {
   thread_local Scratch s;
+  return s;
+}
+
+void makhoul_block(const RowPlan& rp, DctKind kind, int64_t t, int64_t rows, const float* src, float* dst) {
+  Scratch& s = thread_scratch();
   const int64_t hn = t / 2 + 1, even = (t + 1) / 2;
   s.reserve(static_cast<size_t>(rows * t), static_cast<size_t>(rows * hn));
   const float* c = rp.cos_.data();
@@ -228,6 +234,54 @@ void makhoul_block(const RowPlan& rp, DctKind kind, int64_t t, int64_t rows, con
       for (int64_t m = 0; m < t / 2; ++m) y[2 * m + 1] = u[t - 1 - m];
     }
   }
+}
+
+// `rows` columns of one head (src[tok * stride + r]) -> out[t] = sum_r residual_r[t]^2 (see
+// highpass_sumsq). Same reordering and twiddles as makhoul_block, with the DCT-II's output
+// Y_k = 2 Re W_k, Y_{T-k} = -2 Im W_k (W_k = e^{-i pi k / 2T} V_k) masked and fed straight into
+// the DCT-III's Z_k = (X_k - i X_{T-k}) e^{i pi k / 2T}: both depend on V_k alone.
+void highpass_block(const RowPlan& fwd, const RowPlan& inv, int64_t t, int64_t rows, int64_t omega,
+                    const float* src, int64_t stride, float* out) {
+  Scratch& s = thread_scratch();
+  const int64_t hn = t / 2 + 1, even = (t + 1) / 2;
+  s.reserve(static_cast<size_t>(rows * t), static_cast<size_t>(rows * hn));
+  // Tiles of 16 tokens: each row gets a cache line of writes while the tile's 16 source lines
+  // stay in L1 (token by token, `rows` write streams a power of two apart fight over L1 sets;
+  // row by row, the strided reads fall out of cache for long T).
+  constexpr int64_t kTile = 16;
+  for (int64_t k0 = 0; k0 < even; k0 += kTile)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = k0, k1 = std::min(even, k0 + kTile); k < k1; ++k) s.re[r * t + k] = src[2 * k * stride + r];
+  for (int64_t k0 = 0; k0 < t / 2; k0 += kTile)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = k0, k1 = std::min(t / 2, k0 + kTile); k < k1; ++k)
+        s.re[r * t + t - 1 - k] = src[(2 * k + 1) * stride + r];
+  fftwf_execute_dft_r2c(fwd.plan, s.re, s.co);
+  const float* c = fwd.cos_.data();
+  const float* sn = fwd.sin_.data();
+  for (int64_t r = 0; r < rows; ++r) {
+    fftwf_complex* z = s.co + r * hn;
+    z[0][0] = omega <= 0 ? 2.0f * z[0][0] : 0.0f;
+    z[0][1] = 0.0f;
+    for (int64_t k = 1; k < hn; ++k) {
+      const float a = 2.0f * (c[k] * z[k][0] + sn[k] * z[k][1]);   // Y_k
+      const float b = 2.0f * (sn[k] * z[k][0] - c[k] * z[k][1]);   // Y_{T-k}
+      const float p = k >= omega ? a : 0.0f;
+      const float q = 2 * k == t ? p : (t - k >= omega ? b : 0.0f);  // k = T/2: X_{T-k} is X_k
+      z[k][0] = p * c[k] + q * sn[k];
+      z[k][1] = p * sn[k] - q * c[k];
+    }
+  }
+  fftwf_execute_dft_c2r(inv.plan, s.co, s.re);
+  s.acc.assign(static_cast<size_t>(t), 0.0f);
+  float* acc = s.acc.data();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* u = s.re + r * t;
+    for (int64_t m = 0; m < t; ++m) acc[m] += u[m] * u[m];
+  }
+  // y_{2m} = u_m, y_{2m+1} = u_{T-1-m}
+  for (int64_t m = 0; m < even; ++m) out[2 * m] = acc[m];
+  for (int64_t m = 0; m < t / 2; ++m) out[2 * m + 1] = acc[t - 1 - m];
 }
 
 void run_rows(DctAlgo algo, DctKind kind, int64_t t, int64_t nrows, const float* src, float* dst, bool parallel) {
@@ -352,6 +406,35 @@ void dct_rows(const at::Tensor& in, at::Tensor& out, DctKind kind, DctAlgo algo)
   if (in.numel() == 0) return;
   if (algo == DctAlgo::kAuto) algo = dct_rows_choice(kind, t);
   run_rows(algo, kind, t, rows, in.data_ptr<float>(), out.data_ptr<float>(), true);
+}
+
+void highpass_sumsq(const at::Tensor& x, int64_t omega, at::Tensor& sumsq) {
+  KVB_CHECK(x.dim() == 3 && x.scalar_type() == at::kFloat && x.is_contiguous() && x.device().is_cpu() &&
+                sumsq.dim() == 2 && sumsq.size(0) == x.size(0) && sumsq.size(1) == x.size(1) &&
+                sumsq.scalar_type() == at::kFloat && sumsq.is_contiguous() && sumsq.device().is_cpu(),
+            "highpass_sumsq: needs contiguous float CPU [H, T, D] and [H, T], got {} and {}", shape_str(x),
+            shape_str(sumsq));
+  const int64_t h = x.size(0), t = x.size(1), d = x.size(2);
+  KVB_CHECK(omega >= 0 && omega <= t, "highpass_sumsq: cut-off {} outside [0, {}]", omega, t);
+  if (x.numel() == 0) return;
+  // Columns per block: the same ~128 KB of scratch per block that dct_rows uses.
+  const int64_t cols = std::min(d, block_rows(t)), per_head = (d + cols - 1) / cols, tail = d - (per_head - 1) * cols;
+  const RowPlan& fwd = row_plan(DctAlgo::kMakhoul, DctKind::kII, t, cols);
+  const RowPlan& inv = row_plan(DctAlgo::kMakhoul, DctKind::kIII, t, cols);
+  const RowPlan& fwd_tail = row_plan(DctAlgo::kMakhoul, DctKind::kII, t, tail);
+  const RowPlan& inv_tail = row_plan(DctAlgo::kMakhoul, DctKind::kIII, t, tail);
+  // One row of partial sums per block, so blocks of one head never write the same memory.
+  at::Tensor part = at::empty({h * per_head, t}, at::kFloat);
+  const float* src = x.data_ptr<float>();
+  float* dst = part.data_ptr<float>();
+  at::parallel_for(0, h * per_head, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const int64_t head = i / per_head, blk = i % per_head, n = blk + 1 == per_head ? tail : cols;
+      highpass_block(n == cols ? fwd : fwd_tail, n == cols ? inv : inv_tail, t, n, omega,
+                     src + head * t * d + blk * cols, d, dst + i * t);
+    }
+  });
+  sumsq.add_(part.view({h, per_head, t}).sum(1));
 }
 
 at::Tensor dct_ortho(const at::Tensor& x) {

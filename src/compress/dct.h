@@ -38,6 +38,14 @@ std::string dct_algo_name(DctAlgo algo);
 // else $XDG_CACHE_HOME/kvbench/fftw-wisdom, else $HOME/.cache/kvbench/fftw-wisdom; "" = none.
 std::string fftw_wisdom_path();
 
+// FlashCache's round trip without the coefficients ever leaving cache. For contiguous float CPU
+// [H, T, D] `x`, adds into `sumsq` (contiguous float [H, T]) sum_d r[h, t, d]^2, where r is the
+// unnormalised kIII(kII(x)) along t with coefficients k < omega zeroed (omega = 0: r = 2T x).
+// Each block of D-columns goes gather -> r2c -> twiddle and mask -> c2r -> squares in per-thread
+// scratch: Makhoul's DCT-II spectrum becomes the DCT-III's c2r input pointwise, in place, so
+// neither the coefficients nor the residual nor a transposed copy of x is ever written out.
+void highpass_sumsq(const at::Tensor& x, int64_t omega, at::Tensor& sumsq);
+
 // Orthonormal DCT-II and its inverse (DCT-III) of [B, T, C] float tensors (copies).
 at::Tensor dct_ortho(const at::Tensor& x);
 at::Tensor idct_ortho(const at::Tensor& coeffs);

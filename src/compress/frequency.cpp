@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "compress/dct.h"
 #include "compress/dct_fft.h"
@@ -41,10 +42,17 @@ std::pair<double, double> add_deviation(const at::Tensor& sumsq, const at::Tenso
 }
 
 // Adds mean_d r^2 (residual r of the low-pass reconstruction) into dev [H, T]; returns (high
-// energy, total energy) in the orthonormal scale. The transforms run on [H * D, T] rows (x
-// transposed once): FFTW is several times faster on contiguous rows than on strided columns.
+// energy, total energy) in the orthonormal scale. The round trip runs fused per block of
+// D-columns (highpass_sumsq) unless KVB_DCT_ALGO forces an algorithm: then it runs as two
+// dct_rows passes over x transposed to [H * D, T] rows, the path before fusing (A/B timing).
 std::pair<double, double> residual_into(const at::Tensor& x, int64_t omega, at::Tensor& dev) {
   const int64_t h = x.size(0), t = x.size(1), c = x.size(2);
+  if (!std::getenv("KVB_DCT_ALGO")) {
+    const at::Tensor xf = x.to(at::kFloat).contiguous();
+    at::Tensor sumsq = at::zeros({h, t}, at::kFloat);
+    highpass_sumsq(xf, omega, sumsq);
+    return add_deviation(sumsq, xf, t, c, dev);
+  }
   const at::Tensor rows = x.to(at::kFloat).transpose(1, 2).contiguous().view({h * c, t});
   at::Tensor y = scratch(0, {h * c, t}), r = scratch(1, {h * c, t});
   dct_rows(rows, y, DctKind::kII);

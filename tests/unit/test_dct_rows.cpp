@@ -75,6 +75,31 @@ TEST(DctRows, MisalignedRowsAndRoundTrip) {
   }
 }
 
+// highpass_sumsq (FlashCache's fused round trip) against the textbook sums: [H, T, D] columns
+// through DCT-II, coefficients k < omega zeroed, DCT-III, squared and summed over D. D leaves a
+// partial column block (block_rows(501) = 65, block_rows(1024) = 32); omega covers the edges,
+// T/2 (the self-paired Makhoul bin at even T) and 0 (no mask: r = 2T x).
+TEST(DctRows, HighpassSumsqMatchesTextbookRoundTrip) {
+  at::manual_seed(37);
+  for (auto [T, D] : {std::pair<int64_t, int64_t>{1, 3}, {2, 3}, {37, 5}, {64, 7}, {501, 70}, {1024, 37}}) {
+    const int64_t H = 3;
+    const at::Tensor x = at::randn({H, T, D}) + at::linspace(-2, 2, T).view({1, T, 1});
+    const at::Tensor rows = x.transpose(1, 2).reshape({H * D, T});
+    const at::Tensor coef = textbook_rows(rows, kvb::DctKind::kII);
+    for (int64_t omega : {int64_t{0}, int64_t{1}, T / 2, T / 2 + 1, T - 1, T}) {
+      if (omega < 0 || omega > T) continue;
+      at::Tensor masked = coef.clone();
+      masked.narrow(1, 0, omega).zero_();
+      const at::Tensor r = textbook_rows(masked, kvb::DctKind::kIII).view({H, D, T});
+      const at::Tensor want = r.pow(2).sum(1);
+      at::Tensor got = at::full({H, T}, 0.5f);  // adds into what is there
+      kvb::highpass_sumsq(x, omega, got);
+      const std::string bad = check(got - 0.5, want, 5e-5);
+      EXPECT_TRUE(bad.empty()) << "T=" << T << " D=" << D << " omega=" << omega << ": " << bad;
+    }
+  }
+}
+
 TEST(DctRows, ChoiceIsStableAndWisdomPathFollowsEnvironment) {
   const kvb::DctAlgo a = kvb::dct_rows_choice(kvb::DctKind::kII, 501);
   EXPECT_TRUE(a == kvb::DctAlgo::kRedft || a == kvb::DctAlgo::kMakhoul);
