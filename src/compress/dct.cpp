@@ -184,12 +184,12 @@ struct Scratch {
   }
 };
 
-// `rows` rows of length t at src -> dst through Makhoul's algorithm.
 Scratch& thread_scratch() {
   thread_local Scratch s;
   return s;
 }
 
+// `rows` rows of length t at src -> dst through Makhoul's algorithm.
 void makhoul_block(const RowPlan& rp, DctKind kind, int64_t t, int64_t rows, const float* src, float* dst) {
   Scratch& s = thread_scratch();
   const int64_t hn = t / 2 + 1, even = (t + 1) / 2;

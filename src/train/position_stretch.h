@@ -16,8 +16,9 @@ namespace kvb {
 // opens at 1-8 random places before a text token or at an image's edge (a few wide gaps: most
 // neighbouring tokens keep the offsets evaluation shows the previous-token heads), and an image
 // keeps its own t/h/w grid. A gap may fall inside a sentence or between "Picture 3:" and its
-// image; opening gaps only at sentence ends and after images was tried and learnt no better. Unchanged when the positions already reach span. Only raw mt19937 output
-// is drawn, so a seed gives the same gaps on every platform.
+// image (opening gaps only at sentence ends and after images was tried: it learnt no better).
+// Unchanged when the positions already reach span. Only raw mt19937 output is drawn, so a seed
+// gives the same gaps on every platform.
 at::Tensor stretch_positions(const at::Tensor& positions, const at::Tensor& modality, int64_t span, uint32_t seed);
 
 }  // namespace kvb
