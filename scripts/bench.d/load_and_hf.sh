@@ -9,6 +9,9 @@ set -euo pipefail
 # Idle OpenMP workers sleep instead of spinning: on a shared machine spinning workers distort timings badly.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 KVB=$1
+# HF's torch loads the same OpenBLAS: give it the kernels kvbench runs with (core/blas_core.h).
+CORE=$("$KVB" --version | sed -n 's/.*OpenBLAS \([A-Za-z0-9]*\).*/\1/p')
+if [ -n "$CORE" ]; then export OPENBLAS_CORETYPE=$CORE; fi
 THREADS=${2:-$(nproc)}
 OUT=results/bench/load_and_hf.json
 HFTOOLS=${HFTOOLS:-$(cd .. && pwd)/shared/tools/hf-cpu}

@@ -21,6 +21,7 @@
 #include "compress/dct.h"
 #include "compress/dct_fft.h"
 #include "compress/offline.h"
+#include "core/blas_core.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/registry.h"
@@ -275,6 +276,7 @@ KVB_COMMAND(setup_bench_compress, "bench-compress",
               {"machine", {{"cpu", cpu_name()}, {"cores", std::thread::hardware_concurrency()},
                            {"torch_threads", at::get_num_threads()},
                            {"omp_wait_policy", env_or("OMP_WAIT_POLICY", "unset")},
+                           {"openblas_core", kvb::openblas_core()},
                            {"load_average_start", load_average()}}},
               {"layout", {{"lead_text", kLeadText}, {"image", "the rest"}, {"tail_text", kTailText}}},
               {"methods", json::object()},
@@ -321,8 +323,9 @@ KVB_COMMAND(setup_bench_compress, "bench-compress",
     progress.finish();
     r["machine"]["load_average_end"] = load_average();
     spdlog::debug("checksum {}", sink);
-    const auto md = table(r) + fmt::format("\n{} threads, OMP_WAIT_POLICY={}, load average {} -> {}\n",
+    const auto md = table(r) + fmt::format("\n{} threads, OMP_WAIT_POLICY={}, OpenBLAS core {}, load average {} -> {}\n",
                                            at::get_num_threads(), r["machine"]["omp_wait_policy"].get<std::string>(),
+                                           r["machine"]["openblas_core"].get<std::string>(),
                                            r["machine"]["load_average_start"].get<std::string>(),
                                            r["machine"]["load_average_end"].get<std::string>());
     r["table_markdown"] = md;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "core/blas_core.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "core/version.h"
@@ -24,9 +25,12 @@ std::vector<CommandDef>& commands() {
 }  // namespace kvb::cli
 
 int main(int argc, char** argv) {
+  kvb::restart_with_fast_openblas_kernels(argv);
   CLI::App app{"kvbench: KV-cache compression harness for vision-language models"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("kvbench ") + kvb::version() + " (" + kvb::git_commit() + ")");
+  const std::string blas = kvb::openblas_core();
+  app.set_version_flag("--version", std::string("kvbench ") + kvb::version() + " (" + kvb::git_commit() + ")" +
+                                        (blas.empty() ? "" : ", OpenBLAS " + blas));
   bool verbose = false, quiet = false;
   int threads = 0;
   app.add_flag("-v,--verbose", verbose, "debug logging");
