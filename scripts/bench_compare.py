@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Before/after table of two `kvbench bench-compress` JSONs (e.g. the A/B of issue 16:
-KVB_DCT_ALGO=legacy KVB_SNAPKV_SCORES=chunked vs the defaults, same binary, --threads 1 --clock cpu).
+KVB_DCT_ALGO=legacy vs the defaults, same binary, --threads 1 --clock cpu).
 Per length: the DCT bound and FlashCache (and FlashCache / bound), the window-GEMM bound and
 SnapKV / PyramidKV / AdaKV (each / bound), min and median of the timed runs where recorded.
 Usage: bench_compare.py BEFORE.json AFTER.json [--md OUT.md]"""
