@@ -122,7 +122,7 @@ double dct_bound(const kvb::OfflinePrefill& p, int repeats) {
         for (const auto* x : {&l.keys, &l.values})
           kvb::dct_raw_fft(kvb::dct_raw_fft(*x, kvb::DctKind::kII), kvb::DctKind::kIII);
     });
-  const bool fused = !std::getenv("KVB_DCT_ALGO");
+  const bool fused = kvb::dct_fused();
   return time_median(repeats, [&] {
     for (const auto& l : p.layers)
       for (const auto* x : {&l.keys, &l.values}) {
@@ -291,9 +291,9 @@ KVB_COMMAND(setup_bench_compress, "bench-compress",
       r["bounds"]["dct_idct_ms"][key] = dct_bound(p, *repeats);
       r["runs_ms"]["bound:dct_idct"][key] = g_last_runs;
       if (g_device.is_cpu())  // fused blocks are always Makhoul; dct_rows picks per length (timed once)
-        r["dct_algorithm"][key] = std::getenv("KVB_DCT_ALGO") ? kvb::dct_algo_name(kvb::dct_rows_choice(kvb::DctKind::kII, t)) + "/" +
-                                                                    kvb::dct_algo_name(kvb::dct_rows_choice(kvb::DctKind::kIII, t))
-                                                              : std::string("makhoul, fused per column block");
+        r["dct_algorithm"][key] = kvb::dct_fused() ? std::string("makhoul, fused per column block")
+                                                   : kvb::dct_algo_name(kvb::dct_rows_choice(kvb::DctKind::kII, t)) + "/" +
+                                                         kvb::dct_algo_name(kvb::dct_rows_choice(kvb::DctKind::kIII, t));
       progress.tick();
       r["bounds"]["memory_pass_ms"][key] = memory_bound(p, *repeats, &sink);
       progress.tick();

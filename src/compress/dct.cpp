@@ -382,6 +382,8 @@ DctAlgo dct_rows_choice(DctKind kind, int64_t t) {
   return choose(kind, t);
 }
 
+bool dct_fused() { return std::getenv("KVB_DCT_ALGO") == nullptr; }
+
 void dct_raw(const at::Tensor& in, at::Tensor& out, DctKind kind) {
   KVB_CHECK(in.dim() == 3 && in.sizes() == out.sizes() && in.scalar_type() == at::kFloat &&
                 out.scalar_type() == at::kFloat && in.is_contiguous() && out.is_contiguous() &&

@@ -32,6 +32,10 @@ void dct_rows(const at::Tensor& in, at::Tensor& out, DctKind kind, DctAlgo algo 
 
 // What kAuto picked (or picks now, timing both) for (kind, T): kRedft or kMakhoul.
 DctAlgo dct_rows_choice(DctKind kind, int64_t t);
+
+// Whether FlashCache's round trip runs fused (highpass_sumsq): true unless KVB_DCT_ALGO is set,
+// which puts it back on two dct_rows passes with that algorithm (A/B timing).
+bool dct_fused();
 std::string dct_algo_name(DctAlgo algo);
 
 // Where FFTW wisdom is read and written: $KVB_FFTW_WISDOM if set ("off" or "" disables it),

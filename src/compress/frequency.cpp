@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 
 #include "compress/dct.h"
 #include "compress/dct_fft.h"
@@ -47,7 +46,7 @@ std::pair<double, double> add_deviation(const at::Tensor& sumsq, const at::Tenso
 // dct_rows passes over x transposed to [H * D, T] rows, the path before fusing (A/B timing).
 std::pair<double, double> residual_into(const at::Tensor& x, int64_t omega, at::Tensor& dev) {
   const int64_t h = x.size(0), t = x.size(1), c = x.size(2);
-  if (!std::getenv("KVB_DCT_ALGO")) {
+  if (dct_fused()) {
     const at::Tensor xf = x.to(at::kFloat).contiguous();
     at::Tensor sumsq = at::zeros({h, t}, at::kFloat);
     highpass_sumsq(xf, omega, sumsq);
