@@ -21,9 +21,8 @@ at::Tensor attention_mass(const at::Tensor& keys, const at::Tensor& queries, int
 
 // [Hq, n] column sums over the queries of attention_probs(keys, queries) for keys [0, n), where
 // n <= T - Tq (keys every query sees); the softmax normalisers still cover all keys each query
-// sees. Per kv head one GEMM per column chunk of `chunk` keys (0: sized for the L2 cache), the
-// exponentials kept once, then one weighted pass: no [Hq, Tq, T] tensor, no repeated keys.
-// Kv heads run in parallel on CPU.
+// sees. One GEMM + softmax per block of `chunk` q heads of a kv head (0: the whole group): no
+// [Hq, Tq, T] tensor at once, no repeated keys. Blocks run in parallel on CPU.
 at::Tensor attention_column_sums(const at::Tensor& keys, const at::Tensor& queries, int64_t n,
                                  int64_t chunk = 0);
 

@@ -43,10 +43,9 @@ std::vector<int64_t> SnapConfig::pyramid_layer_budgets(const std::vector<LayerKV
 at::Tensor snapkv_scores(const LayerKV& layer, const SnapConfig& cfg, int64_t w) {
   const int64_t t = layer.keys.size(1);
   auto q = layer.window_queries.narrow(1, layer.window_queries.size(1) - w, w);
-  // [Hq, T - W]: per kv head, the window's logits a cache-sized chunk of keys at a time, each
-  // chunk softened while it is in cache. One batched GEMM over all T keys with ATen's softmax
-  // (tried) ran 1.4x slower at 8K once OpenBLAS used its AVX-512 kernels: the GEMM is no longer
-  // the cost, the passes over ~64 MB of logits are.
+  // [Hq, T - W]: per kv head, one GEMM and one softmax over its q heads' window logits (a few
+  // MB, in cache). All heads batched at once (~64 MB at 8K) ran 1.4x slower: past the GEMM, the
+  // cost is the passes over the logits.
   const at::Tensor summed = attention_column_sums(layer.keys, q, t - w);
   return kv_head_mean(pool_scores(summed, cfg.kernel, cfg.pooling), layer.keys.size(0));
 }

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/huge_pages.h"
 #include "core/safetensors.h"
 
 namespace kvb {
@@ -33,6 +34,7 @@ class WeightReader {
     }
     if (names.size() > 1) shape[0] = rows;
     at::Tensor out = at::empty(shape, opts_);
+    if (out.is_cpu()) advise_huge_pages(out.data_ptr(), out.nbytes());
     if (names.size() == 1) {
       st_.read_into(file_name(*names.begin()), out);
       if (views_) views_->emplace_back(*names.begin(), out);
