@@ -8,8 +8,13 @@
 #include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -26,6 +31,8 @@
 #include "core/progress.h"
 #include "core/registry.h"
 #include "core/timer.h"
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -261,6 +268,12 @@ KVB_COMMAND(setup_bench_compress, "bench-compress",
   sub.add_option("--clock", *clock, "wall (default) | cpu: process CPU time (use with --threads 1 on a loaded machine)")
       ->check(CLI::IsMember({"wall", "cpu"}));
   return [=] {
+    // The output's folder is made (or found unwritable) before minutes of timing, not after.
+    const fs::path out_dir = fs::path(*out).parent_path();
+    std::error_code ec;
+    if (!out_dir.empty()) fs::create_directories(out_dir, ec);
+    KVB_CHECK(!ec && ::access(out_dir.empty() ? "." : out_dir.c_str(), W_OK) == 0, "--out {}: cannot write there ({})",
+              *out, ec ? ec.message() : std::string(std::strerror(errno)));
     at::set_num_threads(*threads);
     g_device = at::Device(*device);
     g_cpu_clock = *clock == "cpu";

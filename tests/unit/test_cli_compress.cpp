@@ -163,4 +163,21 @@ TEST(CliBenchCompress, TimesEveryMethodWithItsNeeds) {
     EXPECT_GT(j["bounds"][b]["160"].get<double>(), 0.0) << b;
 }
 
+// The output's folder is made before the timing starts; one that cannot be made is an error
+// naming --out before any timing (not after minutes of it).
+TEST(CliBenchCompress, OutputFolderMadeOrRefusedFirst) {
+  const auto dir = fs::temp_directory_path() / ("kvb_bench_dir_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto r = kvbench("bench-compress --geometry qwen2.5-vl-3b --tokens 160 --repeats 1 --threads 1 --methods snapkv --out " +
+                   (dir / "sub" / "c.json").string() + " >/dev/null");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir / "sub" / "c.json"));
+  { std::ofstream(dir / "file") << "x"; }  // a file where a folder should be
+  r = kvbench("bench-compress --geometry qwen2.5-vl-3b --tokens 160 --methods snapkv --out " + (dir / "file" / "c.json").string());
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--out " + (dir / "file" / "c.json").string() + ": cannot write there"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("bench-compress 1/"), std::string::npos) << "timed before refusing: " << r.err;
+  fs::remove_all(dir);
+}
+
 }  // namespace
