@@ -5,6 +5,9 @@
 //            (needle_in), asked at the end;
 //   colour   "Picture k:" labels before pictures of one coloured shape each; the colour of one
 //            picture is asked (one needle among several images);
+//   shape    the same haystack, one picture's shape (circle, square, triangle) on no other
+//            picture; that shape's colour is asked: a needle found by what the picture shows,
+//            not by its label;
 //   colours  the same haystack; the colours of all pictures in order are asked (aggregation:
 //            the answer needs every picture, so keeping a few heavy hitters is not enough);
 //   majority the same haystack, one colour drawn on more pictures than any other; that colour is
@@ -64,6 +67,10 @@ const Colour kColours[] = {{"red", {220, 30, 30}}, {"green", {30, 200, 40}}, {"b
                            {"yellow", {230, 220, 30}}, {"white", {235, 235, 235}}};
 constexpr size_t kNumColours = sizeof(kColours) / sizeof(kColours[0]);
 
+// needle::Shape's order.
+const char* const kShapeNames[] = {"circle", "square", "triangle"};
+constexpr size_t kNumShapes = sizeof(kShapeNames) / sizeof(kShapeNames[0]);
+
 constexpr int64_t kMaxSamples = 100000;
 
 struct Config {
@@ -75,7 +82,7 @@ struct Config {
   int64_t image_size = 112;  // pixels per side
   std::string needle_in = "mixed";  // text | image | mixed (alternating)
   std::string match = "word";       // word: the code is a word of the answer; exact: the answer is the code
-  std::vector<std::string> tasks{"code"};  // code | colour | colours | majority | quiz, cycled over the samples
+  std::vector<std::string> tasks{"code"};  // code | colour | shape | colours | majority | quiz, cycled over the samples
   int64_t questions = 3;                   // quiz: questions per haystack
   int64_t min_pictures = 3, max_pictures = 5;  // colour tasks: pictures per haystack
   int64_t picture_size = 56;                  // pixels per side (56: 4 tokens with Qwen2.5-VL)
@@ -113,14 +120,14 @@ class Needle : public Benchmark {
     if (cfg_.images < 0 || cfg_.images > 64 || cfg_.image_size < 32 || cfg_.image_size > 4096)
       bad("need 0 <= images <= 64 and 32 <= image_size <= 4096");
     if (cfg_.needle_in != "text" && cfg_.images < 1) bad("needle_in '" + cfg_.needle_in + "' needs images >= 1");
-    if (cfg_.tasks.empty()) bad("tasks must list at least one of code, colour, colours, majority, quiz");
+    if (cfg_.tasks.empty()) bad("tasks must list at least one of code, colour, shape, colours, majority, quiz");
     if (cfg_.questions < 1 || cfg_.questions > 16) bad("need 1 <= questions <= 16");
     if (cfg_.code_digits < 1 || cfg_.code_digits > 9) bad("need 1 <= code_digits <= 9");
     if (!(cfg_.repeat_sentences >= 0 && cfg_.repeat_sentences <= 0.9)) bad("need 0 <= repeat_sentences <= 0.9");
     bool pictures = false;
     for (const auto& t : cfg_.tasks) {
-      if (t != "code" && t != "colour" && t != "colours" && t != "majority" && t != "quiz")
-        bad("unknown task '" + t + "' in tasks (accepted: code, colour, colours, majority, quiz)");
+      if (t != "code" && t != "colour" && t != "shape" && t != "colours" && t != "majority" && t != "quiz")
+        bad("unknown task '" + t + "' in tasks (accepted: code, colour, shape, colours, majority, quiz)");
       pictures |= t != "code";
     }
     if (cfg_.min_pictures < 1 || cfg_.max_pictures < cfg_.min_pictures || cfg_.max_pictures > 64)
@@ -314,6 +321,13 @@ class Needle : public Benchmark {
     std::vector<size_t> colours;
     for (size_t k = 0; k < count; ++k) colours.push_back(below(kNumColours));
     const size_t asked = below(count);
+    // shape: the asked picture's shape is on it alone (drawn only for this task, so the other
+    // tasks' samples stay the ones their seeds always gave).
+    std::vector<size_t> shapes;
+    if (task == "shape") {
+      const size_t unique = below(kNumShapes);
+      for (size_t k = 0; k < count; ++k) shapes.push_back(k == asked ? unique : (unique + 1 + below(kNumShapes - 1)) % kNumShapes);
+    }
     // majority: redrawn until one colour is on more pictures than any other (a unique answer).
     size_t most = 0;
     while (task == "majority" || task == "quiz") {
@@ -333,7 +347,7 @@ class Needle : public Benchmark {
         buf.clear();
         std::array<int, 3> rgb = kColours[colours[next]].rgb;
         for (auto& c : rgb) c = std::clamp(c + static_cast<int>(below(41)) - 20, 0, 255);
-        const auto shape = static_cast<needle::Shape>(below(3));
+        const auto shape = static_cast<needle::Shape>(shapes.empty() ? below(kNumShapes) : shapes[next]);
         MediaRef m{"", needle::draw_shape_png(shape, rgb, static_cast<int>(cfg_.picture_size), static_cast<uint32_t>(rng())),
                    fmt::format("needle sample {} picture {}", index, next + 1)};
         user.content.push_back(image_segment(std::move(m)));
@@ -347,6 +361,10 @@ class Needle : public Benchmark {
       if (kind == "colour")
         return {fmt::format("Question: What colour is the shape in picture {}?", picture + 1), "colour", name,
                 fmt::format("The shape in picture {} is {}.", picture + 1, name)};
+      if (kind == "shape") {
+        const std::string what = kShapeNames[shapes[picture]];
+        return {"Question: What colour is the " + what + "?", "colour", name, "The " + what + " is " + name + "."};
+      }
       if (kind == "majority")
         return {"Question: Which colour do most of the shapes have?", "colour", top, "Most of the shapes are " + top + "."};
       std::string all;
@@ -373,7 +391,7 @@ class Needle : public Benchmark {
     }
     s.answer = turns.back().answer;
     s.meta = {{"task", task}, {"pictures", count}, {"tokens_est", tokens}};
-    if (task == "colour") s.meta["asked"] = asked + 1;
+    if (task == "colour" || task == "shape") s.meta["asked"] = asked + 1;
     if (cfg_.answers == "sentence") s.meta["reply"] = reply_to(turns.back());
     return s;
   }

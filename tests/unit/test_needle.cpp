@@ -52,6 +52,17 @@ std::string colour_of(const kvb::MediaRef& m) {
   }
   return best;
 }
+
+// The shape read back from the pixels: the share of its bounding box the bright pixels fill
+// (square ~1, circle ~pi/4, triangle ~1/2); the background is at most 60 grey.
+std::string shape_of(const kvb::MediaRef& m) {
+  const kvb::Image im = kvb::decode_image_bytes(m.bytes, m.label);
+  const at::Tensor on = im.rgb.to(at::kInt).amax(2) > 100;  // [H, W]
+  const at::Tensor rows = on.any(1).nonzero(), cols = on.any(0).nonzero();
+  const double box = static_cast<double>((rows.max() - rows.min() + 1).item<int64_t>() * (cols.max() - cols.min() + 1).item<int64_t>());
+  const double fill = static_cast<double>(on.sum().item<int64_t>()) / box;
+  return fill > 0.9 ? "square" : fill > 0.65 ? "circle" : "triangle";
+}
 #endif
 }  // namespace
 
@@ -195,12 +206,35 @@ TEST(Needle, PictureTasksLabelEveryPictureAndAskWhatItShows) {
 }
 #endif
 
+#ifdef KVB_WITH_OPENCV
+// shape: the shape asked about is on the asked picture alone and the answer is that picture's
+// colour, both read back from the pixels.
+TEST(Needle, ShapeTaskAsksAboutTheOnlyPictureOfItsShape) {
+  auto b = make({{"samples", 9}, {"tasks", {"shape"}}, {"min_pictures", 2}, {"max_pictures", 6}, {"picture_size", 56}, {"seed", 7}});
+  std::map<std::string, int> asked_shapes;
+  for (const auto& s : b->load("")) {
+    EXPECT_EQ(s.group, "shape");
+    const auto imgs = images(s);
+    const std::string t = all_text(s);
+    const auto asked = static_cast<size_t>(s.meta.at("asked").get<int>() - 1);
+    const std::string shape = shape_of(*imgs.at(asked));
+    ++asked_shapes[shape];
+    EXPECT_EQ(count(t, "Question: What colour is the " + shape + "?"), 1u) << t;
+    for (size_t k = 0; k < imgs.size(); ++k)
+      if (k != asked) EXPECT_NE(shape_of(*imgs[k]), shape) << s.id << " picture " << k + 1;
+    EXPECT_EQ(s.answer, colour_of(*imgs[asked]));
+    EXPECT_EQ(b->score(s, "It is " + s.answer + ".").score, 1);
+  }
+  EXPECT_EQ(asked_shapes.size(), 3u);  // every shape gets asked
+}
+#endif
+
 TEST(Needle, TaskListErrors) {
   auto error = [](const nlohmann::json& cfg) { return kvb::test::error_text([&] { make(cfg); }); };
   EXPECT_EQ(error({{"tasks", {"code", "count"}}}),
-            "benchmark 'needle': unknown task 'count' in tasks (accepted: code, colour, colours, majority, quiz)");
+            "benchmark 'needle': unknown task 'count' in tasks (accepted: code, colour, shape, colours, majority, quiz)");
   EXPECT_EQ(error({{"tasks", nlohmann::json::array()}}),
-            "benchmark 'needle': tasks must list at least one of code, colour, colours, majority, quiz");
+            "benchmark 'needle': tasks must list at least one of code, colour, shape, colours, majority, quiz");
   EXPECT_EQ(error({{"questions", 0}}), "benchmark 'needle': need 1 <= questions <= 16");
   EXPECT_EQ(error({{"repeat_sentences", 0.95}}), "benchmark 'needle': need 0 <= repeat_sentences <= 0.9");
   EXPECT_EQ(error({{"min_pictures", 4}, {"max_pictures", 2}}), "benchmark 'needle': need 1 <= min_pictures <= max_pictures <= 64");
