@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "compress/softmax_colsum.h"
 #include "compress/tensor_fmt.h"
 #include "core/error.h"
 
@@ -57,7 +58,7 @@ void for_each_head(int64_t heads, bool cpu, const std::function<void(int64_t)>& 
 }
 
 at::Tensor attention_column_sums(const at::Tensor& keys, const at::Tensor& queries, int64_t n,
-                                 int64_t chunk) {
+                                 int64_t chunk, ColumnSumKernel kernel) {
   KVB_CHECK(keys.dim() == 3 && queries.dim() == 3 && keys.size(2) == queries.size(2),
             "attention: keys {} and queries {} must be [Hkv, T, D] and [Hq, Tq, D]", shape_str(keys),
             shape_str(queries));
@@ -80,9 +81,16 @@ at::Tensor attention_column_sums(const at::Tensor& keys, const at::Tensor& queri
   // n + j <= first + i.
   const auto lopts = q.options().dtype(at::kLong);
   const at::Tensor hidden = at::arange(n, t, lopts).unsqueeze(0) > at::arange(first, t, lopts).unsqueeze(1);
+  const bool fused = q.is_cpu() && kernel == ColumnSumKernel::kAuto && softmax_colsum_available();
   for_each_head(hkv * per_kv, keys.device().is_cpu(), [&](int64_t b) {
     const int64_t h = b / per_kv, j0 = (b % per_kv) * chunk, m = std::min(chunk, g - j0);
     at::Tensor logits = at::mm(q.narrow(0, h * g + j0, m).view({m * tq, d}), k[h].t());
+    if (fused) {  // query i sees first + i + 1 keys: the kernel needs no mask
+      at::Tensor dst = out.narrow(0, h * g + j0, m).zero_();
+      for (int64_t j = 0; j < m; ++j)
+        softmax_colsum(logits.data_ptr<float>() + j * tq * t, tq, t, first + 1, n, dst.data_ptr<float>() + j * n);
+      return;
+    }
     logits.view({m, tq, t}).narrow(2, n, t - n).masked_fill_(hidden, -std::numeric_limits<float>::infinity());
     at::_softmax_out(logits, logits, 1, false);
     at::Tensor dst = out.narrow(0, h * g + j0, m);

@@ -19,12 +19,17 @@ at::Tensor attention_probs(const at::Tensor& keys, const at::Tensor& queries, in
 at::Tensor attention_mass(const at::Tensor& keys, const at::Tensor& queries, int64_t first = -1,
                           int64_t chunk = 256);
 
+// How attention_column_sums turns a block's logits into column sums: kAuto uses the fused
+// kernel of compress/softmax_colsum.h on CPUs that have it, kATen always ATen's softmax and sum
+// (the only path off the CPU; tests compare both).
+enum class ColumnSumKernel { kAuto, kATen };
+
 // [Hq, n] column sums over the queries of attention_probs(keys, queries) for keys [0, n), where
 // n <= T - Tq (keys every query sees); the softmax normalisers still cover all keys each query
 // sees. One GEMM + softmax per block of `chunk` q heads of a kv head (0: the whole group): no
 // [Hq, Tq, T] tensor at once, no repeated keys. Blocks run in parallel on CPU.
 at::Tensor attention_column_sums(const at::Tensor& keys, const at::Tensor& queries, int64_t n,
-                                 int64_t chunk = 0);
+                                 int64_t chunk = 0, ColumnSumKernel kernel = ColumnSumKernel::kAuto);
 
 // Runs fn(h) for h in [0, heads): in parallel on CPU (each call single-threaded inside),
 // in order on other devices.

@@ -134,9 +134,12 @@ TEST(AttentionReference, ChunkedColumnSums) {
             for (int64_t t = 0; t < n; ++t) col[t] += row[t];
           want.insert(want.end(), col.begin(), col.end());
         }
-        const auto got = kvb::attention_column_sums(x.layer.keys, x.layer.window_queries, n, chunk);
-        EXPECT_EQ(got.sizes(), (std::vector<int64_t>{c.hq, n}));
-        EXPECT_TRUE(kvb::ref::close(kvb::ref::flat(got), want, 1e-4, 1e-6)) << "T=" << c.t << " n=" << n << " chunk=" << chunk;
+        for (auto kernel : {kvb::ColumnSumKernel::kAuto, kvb::ColumnSumKernel::kATen}) {
+          const auto got = kvb::attention_column_sums(x.layer.keys, x.layer.window_queries, n, chunk, kernel);
+          EXPECT_EQ(got.sizes(), (std::vector<int64_t>{c.hq, n}));
+          EXPECT_TRUE(kvb::ref::close(kvb::ref::flat(got), want, 1e-4, 1e-6))
+              << "T=" << c.t << " n=" << n << " chunk=" << chunk << (kernel == kvb::ColumnSumKernel::kATen ? " ATen" : " auto");
+        }
       }
   }
 }
