@@ -92,9 +92,9 @@ at::Tensor attention_column_sums(const at::Tensor& keys, const at::Tensor& queri
       return;
     }
     logits.view({m, tq, t}).narrow(2, n, t - n).masked_fill_(hidden, -std::numeric_limits<float>::infinity());
-    at::_softmax_out(logits, logits, 1, false);
+    const at::Tensor probs = at::_softmax(logits, 1, false);  // not in place: CUDA's kernel was never checked for that
     at::Tensor dst = out.narrow(0, h * g + j0, m);
-    at::sum_out(dst, logits.view({m, tq, t}).narrow(2, 0, n), {1});
+    at::sum_out(dst, probs.view({m, tq, t}).narrow(2, 0, n), {1});
   });
   return out;
 }
