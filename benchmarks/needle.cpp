@@ -19,10 +19,14 @@
 // Everything derives from `seed`: same seed, same samples. No data root is read. Scoring is on
 // the MileBench-normalised answer: the code or colour as a word of it (or exact), the colour
 // list exactly.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <random>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "benchmarks/needle_draw.h"
 #include "core/config.h"
@@ -73,6 +77,8 @@ constexpr size_t kNumShapes = sizeof(kShapeNames) / sizeof(kShapeNames[0]);
 
 constexpr int64_t kMaxSamples = 100000;
 
+const std::vector<std::string> kTasks = {"code", "colour", "shape", "colours", "majority", "quiz"};
+
 struct Config {
   int64_t samples = 10;
   int64_t seed = 2024;
@@ -120,14 +126,15 @@ class Needle : public Benchmark {
     if (cfg_.images < 0 || cfg_.images > 64 || cfg_.image_size < 32 || cfg_.image_size > 4096)
       bad("need 0 <= images <= 64 and 32 <= image_size <= 4096");
     if (cfg_.needle_in != "text" && cfg_.images < 1) bad("needle_in '" + cfg_.needle_in + "' needs images >= 1");
-    if (cfg_.tasks.empty()) bad("tasks must list at least one of code, colour, shape, colours, majority, quiz");
+    const std::string accepted = fmt::format("{}", fmt::join(kTasks, ", "));
+    if (cfg_.tasks.empty()) bad("tasks must list at least one of " + accepted);
     if (cfg_.questions < 1 || cfg_.questions > 16) bad("need 1 <= questions <= 16");
     if (cfg_.code_digits < 1 || cfg_.code_digits > 9) bad("need 1 <= code_digits <= 9");
     if (!(cfg_.repeat_sentences >= 0 && cfg_.repeat_sentences <= 0.9)) bad("need 0 <= repeat_sentences <= 0.9");
     bool pictures = false;
     for (const auto& t : cfg_.tasks) {
-      if (t != "code" && t != "colour" && t != "shape" && t != "colours" && t != "majority" && t != "quiz")
-        bad("unknown task '" + t + "' in tasks (accepted: code, colour, shape, colours, majority, quiz)");
+      if (std::find(kTasks.begin(), kTasks.end(), t) == kTasks.end())
+        bad("unknown task '" + t + "' in tasks (accepted: " + accepted + ")");
       pictures |= t != "code";
     }
     if (cfg_.min_pictures < 1 || cfg_.max_pictures < cfg_.min_pictures || cfg_.max_pictures > 64)
