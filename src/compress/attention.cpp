@@ -77,15 +77,16 @@ at::Tensor attention_column_sums(const at::Tensor& keys, const at::Tensor& queri
   const at::Tensor q = (queries.to(at::kFloat) / std::sqrt(static_cast<double>(d))).contiguous();
   const at::Tensor k = keys.to(at::kFloat).contiguous();
   auto out = at::empty({hq, n}, q.options());
-  // Keys [n, T) are seen by some queries only: query i (position first + i) sees key n + j iff
-  // n + j <= first + i.
-  const auto lopts = q.options().dtype(at::kLong);
-  const at::Tensor hidden = at::arange(n, t, lopts).unsqueeze(0) > at::arange(first, t, lopts).unsqueeze(1);
   const bool fused = q.is_cpu() && kernel == ColumnSumKernel::kAuto && softmax_colsum_available();
+  // Keys [n, T) are seen by some queries only: query i (position first + i) sees key n + j iff
+  // n + j <= first + i. The fused kernel takes each query's visible length instead of a mask.
+  const auto lopts = q.options().dtype(at::kLong);
+  const at::Tensor hidden =
+      fused ? at::Tensor() : at::arange(n, t, lopts).unsqueeze(0) > at::arange(first, t, lopts).unsqueeze(1);
   for_each_head(hkv * per_kv, keys.device().is_cpu(), [&](int64_t b) {
     const int64_t h = b / per_kv, j0 = (b % per_kv) * chunk, m = std::min(chunk, g - j0);
     at::Tensor logits = at::mm(q.narrow(0, h * g + j0, m).view({m * tq, d}), k[h].t());
-    if (fused) {  // query i sees first + i + 1 keys: the kernel needs no mask
+    if (fused) {  // query i sees first + i + 1 keys
       at::Tensor dst = out.narrow(0, h * g + j0, m).zero_();
       for (int64_t j = 0; j < m; ++j)
         softmax_colsum(logits.data_ptr<float>() + j * tq * t, tq, t, first + 1, n, dst.data_ptr<float>() + j * n);
