@@ -17,6 +17,7 @@ CORE=$("$KVB" --version | sed -n 's/.*OpenBLAS \([A-Za-z0-9]*\).*/\1/p')
 if [ -n "$CORE" ]; then export OPENBLAS_CORETYPE=$CORE; fi
 THREADS=${2:-$(nproc)}
 REPEATS=${KVB_HF_REPEATS:-3}
+MODELS=${KVB_HF_MODELS:-tiny 3b2 7b2}  # tiny, 3b2, 7b2: the checkpoints made below
 OUT=results/bench/load_and_hf.json
 HFTOOLS=${HFTOOLS:-$(cd .. && pwd)/shared/tools/hf-cpu}
 TMP=$(mktemp -d)
@@ -32,13 +33,17 @@ px = bytes((x * 7 + y * 3) % 256 if c == 0 else (x * y) % 251 if c == 1 else (x 
            for y in range(h) for x in range(w) for c in range(3))
 open(sys.argv[1], "wb").write(b"P6 %d %d 255\n" % (w, h) + px)
 PY
-"$KVB" -q make-tiny-model --out "$TMP/tiny" --seed 1 >/dev/null
-"$KVB" -q make-tiny-model --out "$TMP/3b2" --geometry 3b --layers 2 --vision-depth 2 --seed 1 >/dev/null
-"$KVB" -q make-tiny-model --out "$TMP/7b2" --geometry 7b --layers 2 --vision-depth 2 --seed 1 >/dev/null
+for m in $MODELS; do
+  case $m in
+    tiny) "$KVB" -q make-tiny-model --out "$TMP/tiny" --seed 1 >/dev/null ;;
+    3b2|7b2) "$KVB" -q make-tiny-model --out "$TMP/$m" --geometry "${m%2}" --layers 2 --vision-depth 2 --seed 1 >/dev/null ;;
+    *) echo "load_and_hf.sh: unknown model '$m' in KVB_HF_MODELS (tiny, 3b2, 7b2)" >&2; exit 2 ;;
+  esac
+done
 HF=0
 if [ -f "$HFTOOLS/env.sh" ] && [ -d "${HFCPU:-/tmp/hfcpu}/tf/src/transformers" ]; then HF=1; fi
 
-for m in tiny 3b2 7b2; do
+for m in $MODELS; do
   [ $HF = 1 ] && python3 "$HFTOOLS/make_slow_tok_dir.py" "$TMP/$m" "$TMP/${m}_slow" >/dev/null
   for kind in text image; do
     IMG=(); [ $kind = image ] && IMG=(--image "$TMP/picture.ppm")
@@ -86,9 +91,10 @@ PY
   done
 done
 
-python3 - "$TMP" "$THREADS" "$OUT" "$HF" "$REPEATS" <<'PY'
+python3 - "$TMP" "$THREADS" "$OUT" "$HF" "$REPEATS" "$MODELS" <<'PY'
 import json, os, platform, re, statistics, sys
 tmp, threads, out, hf, repeats = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1", int(sys.argv[5])
+models = sys.argv[6].split()
 def rss_gib(path):
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(path).read())
     return round(int(m.group(1)) / 2**20, 3) if m else None
@@ -106,7 +112,8 @@ res = {"device": f"CPU ({os.cpu_count()} cores, {platform.machine()}), {threads}
              "not measured: the hf-cpu recipe is not set up (run ../shared/tools/hf-cpu/setup.sh)",
        "runs": {}}
 def side(name, key):
-    """The median run of one side (by decode speed), with every run's speeds beside it."""
+    """One side's median prefill and decode speeds over the runs, its largest peak RSS, the first
+    run's wall and load times, and every run's speeds."""
     runs = []
     for r in range(1, repeats + 1):
         j = json.load(open(f"{tmp}/{name}_{key}_{r}.json"))
@@ -115,11 +122,11 @@ def side(name, key):
         t = f"{tmp}/{name}_{key}_{r}.time"
         runs.append({**speeds(j), "peak_rss_gib": rss_gib(t), "process_wall_s": wall_s(t),
                      **({"load_ms": round(j["load_ms"])} if "load_ms" in j else {})})
-    med = {x: statistics.median(r[x] for r in runs) for x in ("prefill_tok_s", "decode_tok_s")}
+    med = {x: round(statistics.median(r[x] for r in runs), 1) for x in ("prefill_tok_s", "decode_tok_s")}
     return {**runs[0], **med, "peak_rss_gib": max(r["peak_rss_gib"] for r in runs),
             "runs": [{x: r[x] for x in ("prefill_tok_s", "decode_tok_s")} for r in runs]}
 res["repeats"] = repeats
-for m in ("tiny", "3b2", "7b2"):
+for m in models:
   for kind in ("text", "image"):
     for dt in ("float32", "bfloat16"):
         key = f"{m}_{kind}_{dt}"
