@@ -6,7 +6,8 @@
 # (default 3), kvbench and HF alternating, and the median is kept: on this VM a memory-bound
 # decode step moves by 30 % from one minute to the next. The HF side needs the recipe in
 # ../shared/tools/hf-cpu (set up with its setup.sh); without it only kvbench is measured and the
-# JSON says why. Writes results/bench/load_and_hf.json.
+# JSON says why. KVB_HF_MODELS picks a subset (e.g. "tiny" for a quick look). Writes
+# results/bench/load_and_hf.json.
 # Usage: load_and_hf.sh KVBENCH [THREADS]
 set -euo pipefail
 # Idle OpenMP workers sleep instead of spinning: on a shared machine spinning workers distort timings badly.
