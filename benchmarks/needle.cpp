@@ -7,7 +7,7 @@
 //            picture is asked (one needle among several images);
 //   shape    the same haystack, one picture's shape (circle, square, triangle) on no other
 //            picture; that shape's colour is asked: a needle found by what the picture shows,
-//            not by its label;
+//            not by its label (asked_shapes: the shapes asked about);
 //   colours  the same haystack; the colours of all pictures in order are asked (aggregation:
 //            the answer needs every picture, so keeping a few heavy hitters is not enough);
 //   majority the same haystack, one colour drawn on more pictures than any other; that colour is
@@ -98,6 +98,9 @@ struct Config {
   // the words that precede the key in the context, so copying it is in-context induction.
   std::string answers = "short";
   int64_t code_digits = 4;  // the secret code's length (no leading zero)
+  // shape: the shapes a question may ask about. One ("circle") makes the question the same on
+  // every sample, so the picture is found by what it shows alone, as the code is found by "code".
+  std::vector<std::string> asked_shapes{"circle", "square", "triangle"};
   // Chance that a filler sentence repeats an earlier one word for word. A training stream's
   // option: the next-token loss over a repeat can only be lowered by copying from the context,
   // which is the skill every task needs (0 keeps the plain haystacks of evaluation).
@@ -116,6 +119,7 @@ class Needle : public Benchmark {
     r.get("picture_size", cfg_.picture_size).get("max_new_tokens", cfg_.max_new_tokens);
     r.get("repeat_sentences", cfg_.repeat_sentences).get("questions", cfg_.questions);
     r.get_choice("answers", cfg_.answers, {"short", "sentence"}).get("code_digits", cfg_.code_digits);
+    r.get("asked_shapes", cfg_.asked_shapes);
     if (cfg_.answers == "sentence" && !j.contains("max_new_tokens")) cfg_.max_new_tokens = 48;
     r.finish();
     auto bad = [](const std::string& m) { throw UsageError("benchmark 'needle': " + m); };
@@ -130,6 +134,11 @@ class Needle : public Benchmark {
     if (cfg_.tasks.empty()) bad("tasks must list at least one of " + accepted);
     if (cfg_.questions < 1 || cfg_.questions > 16) bad("need 1 <= questions <= 16");
     if (cfg_.code_digits < 1 || cfg_.code_digits > 9) bad("need 1 <= code_digits <= 9");
+    const std::string shapes = fmt::format("{}", fmt::join(kShapeNames, ", "));
+    if (cfg_.asked_shapes.empty()) bad("asked_shapes must list at least one of " + shapes);
+    for (const auto& a : cfg_.asked_shapes)
+      if (std::find(std::begin(kShapeNames), std::end(kShapeNames), a) == std::end(kShapeNames))
+        bad("unknown shape '" + a + "' in asked_shapes (accepted: " + shapes + ")");
     if (!(cfg_.repeat_sentences >= 0 && cfg_.repeat_sentences <= 0.9)) bad("need 0 <= repeat_sentences <= 0.9");
     bool pictures = false;
     for (const auto& t : cfg_.tasks) {
@@ -195,7 +204,7 @@ class Needle : public Benchmark {
             {"min_pictures", cfg_.min_pictures}, {"max_pictures", cfg_.max_pictures},
             {"picture_size", cfg_.picture_size}, {"max_new_tokens", cfg_.max_new_tokens},
             {"repeat_sentences", cfg_.repeat_sentences}, {"questions", cfg_.questions}, {"answers", cfg_.answers},
-            {"code_digits", cfg_.code_digits}};
+            {"code_digits", cfg_.code_digits}, {"asked_shapes", cfg_.asked_shapes}};
   }
 
  private:
@@ -332,7 +341,8 @@ class Needle : public Benchmark {
     // tasks' samples stay the ones their seeds always gave).
     std::vector<size_t> shapes;
     if (task == "shape") {
-      const size_t unique = below(kNumShapes);
+      const std::string& name = cfg_.asked_shapes[below(cfg_.asked_shapes.size())];
+      const auto unique = static_cast<size_t>(std::find(std::begin(kShapeNames), std::end(kShapeNames), name) - std::begin(kShapeNames));
       for (size_t k = 0; k < count; ++k) shapes.push_back(k == asked ? unique : (unique + 1 + below(kNumShapes - 1)) % kNumShapes);
     }
     // majority: redrawn until one colour is on more pictures than any other (a unique answer).

@@ -275,6 +275,7 @@ KVB_COMMAND(setup_bench_compress, "bench-compress",
     KVB_CHECK(!ec && ::access(out_dir.empty() ? "." : out_dir.c_str(), W_OK) == 0, "--out {}: cannot write there ({})",
               *out, ec ? ec.message() : std::string(std::strerror(errno)));
     at::set_num_threads(*threads);
+    kvb::set_openblas_threads(*threads);
     g_device = at::Device(*device);
     g_cpu_clock = *clock == "cpu";
     const auto& reg = kvb::Registry<kvb::CompressionMethod>::instance();

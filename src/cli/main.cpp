@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
   try {
     const kvb::ThreadAllotment allot = threads > 0 ? kvb::ThreadAllotment{threads, "--threads"} : kvb::allotted_threads();
     at::set_num_threads(allot.threads);
-    spdlog::debug("{} torch threads ({})", allot.threads, allot.source);
+    kvb::set_openblas_threads(allot.threads);
+    spdlog::debug("{} torch threads, {} OpenBLAS threads ({})", allot.threads, kvb::openblas_threads(), allot.source);
     for (const CLI::App* sub : app.get_subcommands()) actions.at(sub)();
   } catch (const kvb::UsageError& e) {
     std::cerr << "kvbench: error: " << e.what() << "\n";

@@ -18,6 +18,18 @@ const char* openblas_core() {
   return name ? name() : "";
 }
 
+void set_openblas_threads(int threads) {
+  using SetThreads = void (*)(int);
+  const auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (set) set(threads);
+}
+
+int openblas_threads() {
+  using GetThreads = int (*)();
+  const auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get ? get() : 0;
+}
+
 void restart_with_fast_openblas_kernels(char** argv) {
 #if defined(__x86_64__)
   if (std::getenv("OPENBLAS_CORETYPE") != nullptr || std::strcmp(openblas_core(), "Prescott") != 0) return;

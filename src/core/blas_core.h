@@ -13,6 +13,14 @@ namespace kvb {
 // the user) returns and nothing changes. Call first thing in main().
 void restart_with_fast_openblas_kernels(char** argv);
 
+// OpenBLAS's own thread pool, which at::set_num_threads leaves at the core count: with
+// --threads 1 its idle worker spun in sched_yield on the other core (~30 % of a core, half a
+// million context switches a second), and two single-thread runs side by side each ran at 40 %
+// of their speed alone. No-op when OpenBLAS is not loaded.
+void set_openblas_threads(int threads);
+// OpenBLAS's thread count, or 0 when OpenBLAS is not loaded.
+int openblas_threads();
+
 // The kernel set OpenBLAS uses ("SkylakeX", "Prescott", ...), or "" when OpenBLAS is not loaded.
 const char* openblas_core();
 

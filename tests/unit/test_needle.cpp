@@ -208,24 +208,31 @@ TEST(Needle, PictureTasksLabelEveryPictureAndAskWhatItShows) {
 
 #ifdef KVB_WITH_OPENCV
 // shape: the shape asked about is on the asked picture alone and the answer is that picture's
-// colour, both read back from the pixels.
+// colour, both read back from the pixels. With asked_shapes, the questions name those shapes only
+// (["circle"]: one question for every sample).
 TEST(Needle, ShapeTaskAsksAboutTheOnlyPictureOfItsShape) {
-  auto b = make({{"samples", 9}, {"tasks", {"shape"}}, {"min_pictures", 2}, {"max_pictures", 6}, {"picture_size", 56}, {"seed", 7}});
-  std::map<std::string, int> asked_shapes;
-  for (const auto& s : b->load("")) {
-    EXPECT_EQ(s.group, "shape");
-    const auto imgs = images(s);
-    const std::string t = all_text(s);
-    const auto asked = static_cast<size_t>(s.meta.at("asked").get<int>() - 1);
-    const std::string shape = shape_of(*imgs.at(asked));
-    ++asked_shapes[shape];
-    EXPECT_EQ(count(t, "Question: What colour is the " + shape + "?"), 1u) << t;
-    for (size_t k = 0; k < imgs.size(); ++k)
-      if (k != asked) EXPECT_NE(shape_of(*imgs[k]), shape) << s.id << " picture " << k + 1;
-    EXPECT_EQ(s.answer, colour_of(*imgs[asked]));
-    EXPECT_EQ(b->score(s, "It is " + s.answer + ".").score, 1);
+  for (const nlohmann::json& asked_list : {nlohmann::json(nullptr), nlohmann::json{"circle"}, nlohmann::json{"triangle", "square"}}) {
+    nlohmann::json cfg = {{"samples", 9}, {"tasks", {"shape"}}, {"min_pictures", 2}, {"max_pictures", 6}, {"picture_size", 56}, {"seed", 7}};
+    if (!asked_list.is_null()) cfg["asked_shapes"] = asked_list;
+    std::map<std::string, int> asked_shapes;
+    for (const auto& s : make(cfg)->load("")) {
+      EXPECT_EQ(s.group, "shape");
+      const auto imgs = images(s);
+      const std::string t = all_text(s);
+      const auto asked = static_cast<size_t>(s.meta.at("asked").get<int>() - 1);
+      const std::string shape = shape_of(*imgs.at(asked));
+      ++asked_shapes[shape];
+      EXPECT_EQ(count(t, "Question: What colour is the " + shape + "?"), 1u) << t;
+      for (size_t k = 0; k < imgs.size(); ++k)
+        if (k != asked) EXPECT_NE(shape_of(*imgs[k]), shape) << s.id << " picture " << k + 1;
+      EXPECT_EQ(s.answer, colour_of(*imgs[asked]));
+      EXPECT_EQ(make(cfg)->score(s, "It is " + s.answer + ".").score, 1);
+    }
+    // Each shape allowed gets asked, and no other.
+    EXPECT_EQ(asked_shapes.size(), asked_list.is_null() ? 3u : asked_list.size()) << asked_list;
+    for (const auto& name : asked_list.is_null() ? nlohmann::json::array() : asked_list)
+      EXPECT_TRUE(asked_shapes.count(name.get<std::string>())) << name;
   }
-  EXPECT_EQ(asked_shapes.size(), 3u);  // every shape gets asked
 }
 #endif
 
@@ -238,6 +245,10 @@ TEST(Needle, TaskListErrors) {
   EXPECT_EQ(error({{"questions", 0}}), "benchmark 'needle': need 1 <= questions <= 16");
   EXPECT_EQ(error({{"repeat_sentences", 0.95}}), "benchmark 'needle': need 0 <= repeat_sentences <= 0.9");
   EXPECT_EQ(error({{"min_pictures", 4}, {"max_pictures", 2}}), "benchmark 'needle': need 1 <= min_pictures <= max_pictures <= 64");
+  EXPECT_EQ(error({{"asked_shapes", {"circle", "star"}}}),
+            "benchmark 'needle': unknown shape 'star' in asked_shapes (accepted: circle, square, triangle)");
+  EXPECT_EQ(error({{"asked_shapes", nlohmann::json::array()}}),
+            "benchmark 'needle': asked_shapes must list at least one of circle, square, triangle");
 }
 
 // With the model's tokenizer attached, haystack sizes are in its tokens.

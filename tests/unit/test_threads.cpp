@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/blas_core.h"
 #include "core/threads.h"
 #include "error_text.h"
 
@@ -57,6 +58,23 @@ TEST(AllottedThreads, MalformedVariablesAreUsageErrors) {
     EnvVar omp("OMP_NUM_THREADS", bad);
     EXPECT_NE(test::error_text([] { allotted_threads(); }).find("OMP_NUM_THREADS"), std::string::npos) << bad;
   }
+}
+
+// OpenBLAS keeps its own pool at the core count unless told: its idle worker then spins on the
+// cores a --threads 1 run leaves to others. Where libtorch uses another BLAS (MKL in PyTorch's own
+// builds), the setter must do nothing and the getter say 0.
+TEST(OpenBlasThreads, FollowTheAllotment) {
+  if (openblas_core()[0] == '\0') {
+    set_openblas_threads(1);
+    EXPECT_EQ(openblas_threads(), 0);
+    return;
+  }
+  const int before = openblas_threads();
+  set_openblas_threads(1);
+  EXPECT_EQ(openblas_threads(), 1);
+  set_openblas_threads(2);
+  EXPECT_EQ(openblas_threads(), 2);
+  set_openblas_threads(before);
 }
 
 }  // namespace
