@@ -290,7 +290,7 @@ KVB_COMMAND(setup_bench_compress, "bench-compress",
               {"machine", {{"cpu", cpu_name()}, {"cores", std::thread::hardware_concurrency()},
                            {"torch_threads", at::get_num_threads()},
                            {"omp_wait_policy", env_or("OMP_WAIT_POLICY", "unset")},
-                           {"openblas_core", kvb::openblas_core()},
+                           {"openblas_core", kvb::openblas_core()}, {"openblas_threads", kvb::openblas_threads()},
                            {"load_average_start", load_average()}}},
               {"layout", {{"lead_text", kLeadText}, {"image", "the rest"}, {"tail_text", kTailText}}},
               {"methods", json::object()},
@@ -337,9 +337,9 @@ KVB_COMMAND(setup_bench_compress, "bench-compress",
     progress.finish();
     r["machine"]["load_average_end"] = load_average();
     spdlog::debug("checksum {}", sink);
-    const auto md = table(r) + fmt::format("\n{} threads, OMP_WAIT_POLICY={}, OpenBLAS core {}, load average {} -> {}\n",
+    const auto md = table(r) + fmt::format("\n{} threads, OMP_WAIT_POLICY={}, OpenBLAS core {} ({} threads), load average {} -> {}\n",
                                            at::get_num_threads(), r["machine"]["omp_wait_policy"].get<std::string>(),
-                                           r["machine"]["openblas_core"].get<std::string>(),
+                                           r["machine"]["openblas_core"].get<std::string>(), kvb::openblas_threads(),
                                            r["machine"]["load_average_start"].get<std::string>(),
                                            r["machine"]["load_average_end"].get<std::string>());
     r["table_markdown"] = md;
