@@ -1,6 +1,6 @@
 // `kvbench train-organism --out DIR [--seed N] [--steps N] [--batch N] [--lr X] [--eval-every N]
 //  [--eval-samples N] [--curriculum-tokens N] [--curriculum-hold F]
-//  [--curriculum-full F] [--merges N] [--stretch-positions N] [--stage F:TASKS]... [--prompt-loss X] [--copy-loss X] [--set train.KEY=V] [--set eval.KEY=V] [--device D] [--no-plot]`
+//  [--curriculum-full F] [--merges N] [--layers N] [--stretch-positions N] [--stage F:TASKS]... [--prompt-loss X] [--copy-loss X] [--set train.KEY=V] [--set eval.KEY=V] [--device D] [--no-plot]`
 #include <cstdlib>
 #include <iostream>
 
@@ -41,6 +41,7 @@ KVB_COMMAND(setup_train_organism, "train-organism",
   sub.add_option("--stage", *stages,
                  "FROM:TASK,TASK... from this fraction of the steps on, train on these tasks (repeatable; the first FROM is "
                  "0; default" + default_stages + ")");
+  sub.add_option("--layers", o->layers, "LLM layers (0: the organism's 4)")->capture_default_str()->check(CLI::NonNegativeNumber);
   sub.add_option("--merges", o->merges, "BPE merges the tokenizer learns on the task texts (0: one token per byte)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   sub.add_option("--eval-samples", o->eval_samples, "held-out samples per task")->capture_default_str()->check(CLI::PositiveNumber);

@@ -251,9 +251,11 @@ void save_checkpoint(const Backbone& bb, const fs::path& out) {
 }
 
 nlohmann::json settings_of(const OrganismOptions& o) {
-  return {{"seed", o.seed}, {"steps", o.steps}, {"batch", o.batch}, {"lr", o.lr}, {"warmup", o.warmup},
+  nlohmann::json s = {{"seed", o.seed}, {"steps", o.steps}, {"batch", o.batch}, {"lr", o.lr}, {"warmup", o.warmup},
           {"weight_decay", o.weight_decay}, {"prompt_loss", o.prompt_loss}, {"copy_loss", o.copy_loss}, {"merges", o.merges}, {"curriculum_tokens", o.curriculum_tokens},
           {"curriculum_hold", o.curriculum_hold}, {"curriculum_full", o.curriculum_full}, {"stretch_positions", o.stretch_positions}, {"task_stages", o.task_stages}, {"train_tasks", o.train_tasks}, {"eval_tasks", o.eval_tasks}};
+  if (o.layers > 0) s["layers"] = o.layers;  // absent at the default, as runs before the option recorded it
+  return s;
 }
 
 double lr_at(const OrganismOptions& o, int64_t step) {
@@ -336,7 +338,7 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     log = read_json_file(log_path.string());
     spdlog::info("train-organism: resuming {} at step {} (optimizer moments restart)", o.out_dir, start);
   } else {
-    nlohmann::json geometry = {{"geometry", "organism"}};
+    nlohmann::json geometry = {{"geometry", "organism"}, {"layers", o.layers}};
     if (o.merges > 0) geometry.update({{"bpe_corpus", organism_tokenizer_corpus(o)}, {"bpe_merges", o.merges}});
     family->make_tiny(o.out_dir, o.seed, geometry);
   }

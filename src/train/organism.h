@@ -32,6 +32,8 @@ struct OrganismOptions {
   // Whole words as tokens put ~5x more text in a context of the same length, and the answers and
   // the words around them become single tokens a head can attend to.
   int64_t merges = 746;  // at most 1024 ids; the needle texts run out of repeated pairs at ~460
+  // LLM layers (0: the organism geometry's 4). Deeper stacks compose more lookups per token.
+  int64_t layers = 0;
   int64_t eval_every = 500;   // held-out accuracy every N steps (and at the end)
   int64_t eval_samples = 15;  // per task
   int64_t save_every = 50;    // checkpoint + log every N steps: an interrupted run resumes there
