@@ -75,7 +75,10 @@ TEST(Organism, TaskStagesSwitchTheStreamAtTheirFractionAndAreChecked) {
   const std::vector<std::string> later =
       kvb::vision_decoding_available() ? std::vector<std::string>{"quiz"} : std::vector<std::string>{"code", "code"};
   o.task_stages = {{0.0, {"code"}}, {0.5, later}};
+  o.layers = 5;  // --layers: the checkpoint's depth, recorded with the settings
   kvb::train_organism(o);
+  EXPECT_EQ(kvb::read_json_file(o.out_dir + "/config.json").at("num_hidden_layers"), 5);
+  EXPECT_EQ(kvb::read_json_file(o.out_dir + "/train_state.json").at("settings").at("layers"), 5);
   const nlohmann::json stages = kvb::read_json_file(o.out_dir + "/train_log.json").at("stages");
   ASSERT_EQ(stages.size(), 2u) << stages.dump();
   EXPECT_EQ(stages[0]["step"], 0);
