@@ -75,6 +75,11 @@ constexpr size_t kNumColours = sizeof(kColours) / sizeof(kColours[0]);
 const char* const kShapeNames[] = {"circle", "square", "triangle"};
 constexpr size_t kNumShapes = sizeof(kShapeNames) / sizeof(kShapeNames[0]);
 
+// needle::Shape's index of a shape name; kNumShapes for none.
+size_t shape_index(const std::string& name) {
+  return static_cast<size_t>(std::find(std::begin(kShapeNames), std::end(kShapeNames), name) - std::begin(kShapeNames));
+}
+
 constexpr int64_t kMaxSamples = 100000;
 
 const std::vector<std::string> kTasks = {"code", "colour", "shape", "colours", "majority", "quiz"};
@@ -137,7 +142,7 @@ class Needle : public Benchmark {
     const std::string shapes = fmt::format("{}", fmt::join(kShapeNames, ", "));
     if (cfg_.asked_shapes.empty()) bad("asked_shapes must list at least one of " + shapes);
     for (const auto& a : cfg_.asked_shapes)
-      if (std::find(std::begin(kShapeNames), std::end(kShapeNames), a) == std::end(kShapeNames))
+      if (shape_index(a) == kNumShapes)
         bad("unknown shape '" + a + "' in asked_shapes (accepted: " + shapes + ")");
     if (!(cfg_.repeat_sentences >= 0 && cfg_.repeat_sentences <= 0.9)) bad("need 0 <= repeat_sentences <= 0.9");
     bool pictures = false;
@@ -341,8 +346,7 @@ class Needle : public Benchmark {
     // tasks' samples stay the ones their seeds always gave).
     std::vector<size_t> shapes;
     if (task == "shape") {
-      const std::string& name = cfg_.asked_shapes[below(cfg_.asked_shapes.size())];
-      const auto unique = static_cast<size_t>(std::find(std::begin(kShapeNames), std::end(kShapeNames), name) - std::begin(kShapeNames));
+      const size_t unique = shape_index(cfg_.asked_shapes[below(cfg_.asked_shapes.size())]);
       for (size_t k = 0; k < count; ++k) shapes.push_back(k == asked ? unique : (unique + 1 + below(kNumShapes - 1)) % kNumShapes);
     }
     // majority: redrawn until one colour is on more pictures than any other (a unique answer).

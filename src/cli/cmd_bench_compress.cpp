@@ -28,6 +28,7 @@
 #include "compress/offline.h"
 #include "core/blas_core.h"
 #include "core/error.h"
+#include "core/threads.h"
 #include "core/progress.h"
 #include "core/registry.h"
 #include "core/timer.h"
@@ -274,8 +275,7 @@ KVB_COMMAND(setup_bench_compress, "bench-compress",
     if (!out_dir.empty()) fs::create_directories(out_dir, ec);
     KVB_CHECK(!ec && ::access(out_dir.empty() ? "." : out_dir.c_str(), W_OK) == 0, "--out {}: cannot write there ({})",
               *out, ec ? ec.message() : std::string(std::strerror(errno)));
-    at::set_num_threads(*threads);
-    kvb::set_openblas_threads(*threads);
+    kvb::use_threads(*threads);
     g_device = at::Device(*device);
     g_cpu_clock = *clock == "cpu";
     const auto& reg = kvb::Registry<kvb::CompressionMethod>::instance();
@@ -339,7 +339,7 @@ KVB_COMMAND(setup_bench_compress, "bench-compress",
     spdlog::debug("checksum {}", sink);
     const auto md = table(r) + fmt::format("\n{} threads, OMP_WAIT_POLICY={}, OpenBLAS core {} ({} threads), load average {} -> {}\n",
                                            at::get_num_threads(), r["machine"]["omp_wait_policy"].get<std::string>(),
-                                           r["machine"]["openblas_core"].get<std::string>(), kvb::openblas_threads(),
+                                           r["machine"]["openblas_core"].get<std::string>(), r["machine"]["openblas_threads"].get<int>(),
                                            r["machine"]["load_average_start"].get<std::string>(),
                                            r["machine"]["load_average_end"].get<std::string>());
     r["table_markdown"] = md;

@@ -1,16 +1,15 @@
 // `kvbench train-organism --out DIR [--seed N] [--steps N] [--batch N] [--lr X] [--eval-every N]
 //  [--eval-samples N] [--curriculum-tokens N] [--curriculum-hold F]
 //  [--curriculum-full F] [--merges N] [--layers N] [--stretch-positions N] [--stage F:TASKS]... [--prompt-loss X] [--copy-loss X] [--set train.KEY=V] [--set eval.KEY=V] [--device D] [--train-threads N] [--no-plot]`
-#include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <iostream>
 
 #include "cli/command.h"
-#include "core/blas_core.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/threads.h"
 #include "eval/text_norm.h"
 #include "train/organism.h"
 
@@ -79,8 +78,7 @@ KVB_COMMAND(setup_train_organism, "train-organism",
     kvb::apply_overrides(o->train_tasks, train, "--set train.");
     kvb::apply_overrides(o->eval_tasks, eval, "--set eval.");
     o->plot = !*no_plot;
-    at::set_num_threads(*train_threads);
-    kvb::set_openblas_threads(*train_threads);
+    kvb::use_threads(*train_threads);
     spdlog::debug("train-organism: {} CPU threads", *train_threads);
     const nlohmann::json acc = kvb::train_organism(*o);
     std::cout << "held-out exact answers (%): " << acc.dump() << "\n" << o->out_dir << "\n";

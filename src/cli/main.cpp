@@ -1,6 +1,5 @@
 // kvbench driver: parses the command line, dispatches to self-registered subcommands and maps
 // failures to exit codes (0 ok, 1 runtime error, 2 usage error) with one message on stderr.
-#include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 #include <c10/util/Exception.h>
 
@@ -57,8 +56,7 @@ int main(int argc, char** argv) {
   kvb::init_logging(quiet ? kvb::Verbosity::Quiet : verbose ? kvb::Verbosity::Verbose : kvb::Verbosity::Normal);
   try {
     const kvb::ThreadAllotment allot = threads > 0 ? kvb::ThreadAllotment{threads, "--threads"} : kvb::allotted_threads();
-    at::set_num_threads(allot.threads);
-    kvb::set_openblas_threads(allot.threads);
+    kvb::use_threads(allot.threads);
     spdlog::debug("{} torch threads, {} OpenBLAS threads ({})", allot.threads, kvb::openblas_threads(), allot.source);
     for (const CLI::App* sub : app.get_subcommands()) actions.at(sub)();
   } catch (const kvb::UsageError& e) {

@@ -6,8 +6,10 @@
 #include <cstdlib>
 #include <thread>
 
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 
+#include "core/blas_core.h"
 #include "core/error.h"
 
 namespace kvb {
@@ -34,6 +36,11 @@ ThreadAllotment allotted_threads() {
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return {CPU_COUNT(&set), "CPU affinity"};
   return {static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), "cores"};
+}
+
+void use_threads(int threads) {
+  at::set_num_threads(threads);
+  set_openblas_threads(threads);
 }
 
 }  // namespace kvb

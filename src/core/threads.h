@@ -14,4 +14,8 @@ struct ThreadAllotment {
 // then the core count. A set but malformed variable is a UsageError naming it.
 ThreadAllotment allotted_threads();
 
+// Runs compute on `threads` threads: torch's intra-op pool and OpenBLAS's own pool, which
+// at::set_num_threads does not reach (see core/blas_core.h).
+void use_threads(int threads);
+
 }  // namespace kvb

@@ -214,8 +214,9 @@ TEST(Needle, ShapeTaskAsksAboutTheOnlyPictureOfItsShape) {
   for (const nlohmann::json& asked_list : {nlohmann::json(nullptr), nlohmann::json{"circle"}, nlohmann::json{"triangle", "square"}}) {
     nlohmann::json cfg = {{"samples", 9}, {"tasks", {"shape"}}, {"min_pictures", 2}, {"max_pictures", 6}, {"picture_size", 56}, {"seed", 7}};
     if (!asked_list.is_null()) cfg["asked_shapes"] = asked_list;
+    const auto b = make(cfg);
     std::map<std::string, int> asked_shapes;
-    for (const auto& s : make(cfg)->load("")) {
+    for (const auto& s : b->load("")) {
       EXPECT_EQ(s.group, "shape");
       const auto imgs = images(s);
       const std::string t = all_text(s);
@@ -226,7 +227,7 @@ TEST(Needle, ShapeTaskAsksAboutTheOnlyPictureOfItsShape) {
       for (size_t k = 0; k < imgs.size(); ++k)
         if (k != asked) EXPECT_NE(shape_of(*imgs[k]), shape) << s.id << " picture " << k + 1;
       EXPECT_EQ(s.answer, colour_of(*imgs[asked]));
-      EXPECT_EQ(make(cfg)->score(s, "It is " + s.answer + ".").score, 1);
+      EXPECT_EQ(b->score(s, "It is " + s.answer + ".").score, 1);
     }
     // Each shape allowed gets asked, and no other.
     EXPECT_EQ(asked_shapes.size(), asked_list.is_null() ? 3u : asked_list.size()) << asked_list;
