@@ -10,6 +10,9 @@
 //            not by its label (asked_shapes: the shapes asked about);
 //   colours  the same haystack; the colours of all pictures in order are asked (aggregation:
 //            the answer needs every picture, so keeping a few heavy hitters is not enough);
+//   common_shape  the same haystack, every picture showing one shape (circle, square, triangle);
+//            that shape is asked: seeing a shape, with every picture a training signal (the
+//            organism learns it before the shape task, which needs it);
 //   majority the same haystack, one colour drawn on more pictures than any other; that colour is
 //            asked (aggregation a small model learns: a count over every picture, one word out);
 //   quiz     a picture haystack that also holds a secret code, asked `questions` questions in
@@ -82,7 +85,7 @@ size_t shape_index(const std::string& name) {
 
 constexpr int64_t kMaxSamples = 100000;
 
-const std::vector<std::string> kTasks = {"code", "colour", "shape", "colours", "majority", "quiz"};
+const std::vector<std::string> kTasks = {"code", "colour", "shape", "common_shape", "colours", "majority", "quiz"};
 
 struct Config {
   int64_t samples = 10;
@@ -93,7 +96,7 @@ struct Config {
   int64_t image_size = 112;  // pixels per side
   std::string needle_in = "mixed";  // text | image | mixed (alternating)
   std::string match = "word";       // word: the code is a word of the answer; exact: the answer is the code
-  std::vector<std::string> tasks{"code"};  // code | colour | shape | colours | majority | quiz, cycled over the samples
+  std::vector<std::string> tasks{"code"};  // code | colour | shape | common_shape | colours | majority | quiz, cycled
   int64_t questions = 3;                   // quiz: questions per haystack
   int64_t min_pictures = 3, max_pictures = 5;  // colour tasks: pictures per haystack
   int64_t picture_size = 56;                  // pixels per side (56: 4 tokens with Qwen2.5-VL)
@@ -348,6 +351,8 @@ class Needle : public Benchmark {
     if (task == "shape") {
       const size_t unique = shape_index(cfg_.asked_shapes[below(cfg_.asked_shapes.size())]);
       for (size_t k = 0; k < count; ++k) shapes.push_back(k == asked ? unique : (unique + 1 + below(kNumShapes - 1)) % kNumShapes);
+    } else if (task == "common_shape") {
+      shapes.assign(count, below(kNumShapes));
     }
     // majority: redrawn until one colour is on more pictures than any other (a unique answer).
     size_t most = 0;
@@ -385,6 +390,10 @@ class Needle : public Benchmark {
       if (kind == "shape") {
         const std::string what = kShapeNames[shapes[picture]];
         return {"Question: What colour is the " + what + "?", "colour", name, "The " + what + " is " + name + "."};
+      }
+      if (kind == "common_shape") {
+        const std::string what = kShapeNames[shapes[0]];
+        return {"Question: What shape do all the pictures show?", "shape", what, "All the pictures show a " + what + "."};
       }
       if (kind == "majority")
         return {"Question: Which colour do most of the shapes have?", "colour", top, "Most of the shapes are " + top + "."};

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <map>
+#include <set>
 
 namespace {
 std::unique_ptr<kvb::Benchmark> make(const nlohmann::json& cfg) {
@@ -237,12 +238,31 @@ TEST(Needle, ShapeTaskAsksAboutTheOnlyPictureOfItsShape) {
 }
 #endif
 
+#ifdef KVB_WITH_OPENCV
+// common_shape: every picture shows the same shape, read back from the pixels, and that shape is
+// the answer; over the samples each of the three shapes is drawn.
+TEST(Needle, CommonShapeTaskAsksTheShapeEveryPictureShows) {
+  const auto b = make({{"samples", 11}, {"tasks", {"common_shape"}}, {"min_pictures", 2}, {"max_pictures", 5}, {"seed", 5}});
+  std::set<std::string> answers;
+  for (const auto& s : b->load("")) {
+    EXPECT_EQ(s.group, "common_shape");
+    const auto imgs = images(s);
+    ASSERT_GE(imgs.size(), 2u);
+    for (size_t k = 0; k < imgs.size(); ++k) EXPECT_EQ(shape_of(*imgs[k]), s.answer) << s.id << " picture " << k + 1;
+    EXPECT_EQ(count(all_text(s), "Question: What shape do all the pictures show?"), 1u);
+    EXPECT_EQ(b->score(s, "A " + s.answer + ".").score, 1);
+    answers.insert(s.answer);
+  }
+  EXPECT_EQ(answers, (std::set<std::string>{"circle", "square", "triangle"}));
+}
+#endif
+
 TEST(Needle, TaskListErrors) {
   auto error = [](const nlohmann::json& cfg) { return kvb::test::error_text([&] { make(cfg); }); };
   EXPECT_EQ(error({{"tasks", {"code", "count"}}}),
-            "benchmark 'needle': unknown task 'count' in tasks (accepted: code, colour, shape, colours, majority, quiz)");
+            "benchmark 'needle': unknown task 'count' in tasks (accepted: code, colour, shape, common_shape, colours, majority, quiz)");
   EXPECT_EQ(error({{"tasks", nlohmann::json::array()}}),
-            "benchmark 'needle': tasks must list at least one of code, colour, shape, colours, majority, quiz");
+            "benchmark 'needle': tasks must list at least one of code, colour, shape, common_shape, colours, majority, quiz");
   EXPECT_EQ(error({{"questions", 0}}), "benchmark 'needle': need 1 <= questions <= 16");
   EXPECT_EQ(error({{"repeat_sentences", 0.95}}), "benchmark 'needle': need 0 <= repeat_sentences <= 0.9");
   EXPECT_EQ(error({{"min_pictures", 4}, {"max_pictures", 2}}), "benchmark 'needle': need 1 <= min_pictures <= max_pictures <= 64");
