@@ -26,6 +26,11 @@ void Progress::tick(int64_t n) {
   draw(false);
 }
 
+void Progress::resume_at(int64_t n) {
+  done_ = resumed_ = n;
+  draw(false);
+}
+
 void Progress::set_note(std::string note) { note_ = std::move(note); }
 
 void Progress::finish() {
@@ -43,9 +48,9 @@ std::string Progress::format_duration(double seconds) {
 }
 
 std::string Progress::render(int64_t done, int64_t total, double seconds, const std::string& unit,
-                             const std::string& note, int width) {
+                             const std::string& note, int width, int64_t resumed) {
   std::string out;
-  const double rate = seconds > 0 ? done / seconds : 0;
+  const double rate = seconds > 0 ? static_cast<double>(done - resumed) / seconds : 0;
   if (total > 0) {
     const double frac = std::clamp(static_cast<double>(done) / total, 0.0, 1.0);
     if (width > 0) {
@@ -69,11 +74,11 @@ void Progress::draw(bool force) {
   if (!force && now - last_draw_ < (tty_ ? kTtyPeriodMs : kPlainPeriodMs)) return;
   last_draw_ = now;
   if (tty_) {
-    std::string line = label_ + " " + render(done_, total_, now / 1000, unit_, note_, 30);
+    std::string line = label_ + " " + render(done_, total_, now / 1000, unit_, note_, 30, resumed_);
     std::fprintf(stderr, "\r\033[K%s", line.c_str());  // clear to end of line, then redraw
     std::fflush(stderr);
   } else if (force || done_ > 0) {
-    spdlog::info("{} {}", label_, render(done_, total_, now / 1000, unit_, note_, 0));
+    spdlog::info("{} {}", label_, render(done_, total_, now / 1000, unit_, note_, 0, resumed_));
   }
 }
 

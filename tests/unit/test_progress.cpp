@@ -30,3 +30,12 @@ TEST(Progress, Durations) {
   EXPECT_EQ(kvb::Progress::format_duration(3723), "1:02:03");
   EXPECT_EQ(kvb::Progress::format_duration(-1), "?");
 }
+
+// A resumed job (train-organism at step 4000 of 9000): the items done before it show in the count
+// but not in the rate, so the ETA is the remaining work at this run's speed.
+TEST(Progress, ResumedItemsCountButDoNotSpeedUpTheRate) {
+  const std::string s = kvb::Progress::render(4030, 9000, 10.0, "steps", "", 0, 4000);
+  EXPECT_NE(s.find("4030/9000 45%"), std::string::npos) << s;
+  EXPECT_NE(s.find(" 3 steps/s"), std::string::npos) << s;
+  EXPECT_NE(s.find("ETA 27:37"), std::string::npos) << s;  // 4970 steps at 3 per second
+}
