@@ -279,7 +279,7 @@ void plot_curves(const fs::path& out, const nlohmann::json& log) {
   write_file(out / "train_loss.dat", loss);
   write_file(out / "train_accuracy.dat", acc);
   std::string gp = "set terminal pngcairo size 1000,420\nset output '" + (out / "train_curves.png").string() +
-                   "'\nset multiplot layout 1,2\nset xlabel 'step'\nset ylabel 'loss (answer tokens)'\nset logscale y\n"
+                   "'\nset multiplot layout 1,2\nset xlabel 'step'\nset xtics rotate by 45 right\nset ylabel 'loss (answer tokens)'\nset logscale y\n"
                    "plot '" + (out / "train_loss.dat").string() + "' using 1:2 with lines title 'training loss'\n"
                    "unset logscale y\nset ylabel 'held-out exact answers %'\nset yrange [0:105]\nset key bottom right\nplot ";
   for (size_t i = 0; i < groups.size(); ++i)
@@ -297,15 +297,19 @@ OrganismOptions default_organism_options() {
   OrganismOptions o;
   // Short answers (the code, a colour word): every supervised token is a retrieval. Two code
   // digits: one retrieval more per digit costs steps the CPU budget does not have.
-  const nlohmann::json common = {{"tasks", {"code", "colour", "majority"}}, {"needle_in", "text"}, {"images", 2},
-                                 {"image_size", 56}, {"picture_size", 56}, {"answers", "short"}, {"code_digits", 2}};
+  // The picture needle is the circle's colour: the one picture found by what it shows, asked in
+  // the same words every time. The colour by label ("picture 3") stalled near 60 % however it was
+  // trained: a lookup keyed by a word of the question is what this organism does not learn.
+  const nlohmann::json common = {{"tasks", {"code", "shape", "majority"}}, {"asked_shapes", {"circle"}}, {"needle_in", "text"},
+                                 {"images", 2}, {"image_size", 56}, {"picture_size", 56}, {"answers", "short"}, {"code_digits", 2}};
   o.train_tasks = common;
-  // Haystacks of <= 60 tokens with stretched positions until 85 % of the steps, then up to 500.
+  // Haystacks of <= 60 tokens with stretched positions until 70 % of the steps, then up to 500.
   o.train_tasks.update({{"min_tokens", 50}, {"max_tokens", 500}, {"min_pictures", 2}, {"max_pictures", 6}});
-  // One task after another: the code alone (~550 steps to learn), then the majority joins, then
-  // the colour twice in the cycle (the slowest: two hops, picture number then colour). (The quiz,
-  // three questions of one haystack, cost more per step than its extra answers taught.)
-  o.task_stages = {{0.0, {"code"}}, {0.15, {"code", "majority"}}, {0.35, {"code", "majority", "colour", "colour"}}};
+  // One task after another: the code alone (~550 steps to learn), then the circle (the slowest:
+  // seeing the shape), then the majority joins. (The quiz, three questions of one haystack, cost
+  // more per step than its extra answers taught; common_shape first, to teach seeing shapes,
+  // slowed the circle down.)
+  o.task_stages = {{0.0, {"code"}}, {0.1, {"code", "shape", "shape", "shape"}}, {0.3, {"code", "majority", "shape", "shape"}}};
   o.eval_tasks = common;
   o.eval_tasks.update({{"min_tokens", 500}, {"max_tokens", 1500}, {"min_pictures", 3}, {"max_pictures", 5}});
   return o;
@@ -417,7 +421,7 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   };
 
   Progress progress("train-organism", o.steps, "steps");
-  progress.tick(start);
+  progress.resume_at(start);
   double smoothed = 0;
   std::map<std::string, double> smoothed_by_group;
   for (int64_t step = start; step < o.steps; ++step) {

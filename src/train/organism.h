@@ -15,7 +15,7 @@ namespace kvb {
 struct OrganismOptions {
   std::string out_dir;
   uint64_t seed = 1;          // initial weights and the training sample stream
-  int64_t steps = 4000;
+  int64_t steps = 9000;
   int64_t batch = 8;          // samples per optimiser step
   // Peak; linear warm-up, cosine decay to lr/10. At 3e-3 the code was not learnt in 625 steps
   // alone; at 1e-3 it was by step 550.
@@ -47,7 +47,9 @@ struct OrganismOptions {
   // steps at 60 tokens and stayed at chance through 300 steps at 250); the long steps then only
   // sharpen attention over the evaluated lengths.
   int64_t curriculum_tokens = 60;  // 0: no curriculum
-  double curriculum_hold = 0.85, curriculum_full = 1.0;
+  // The long steps are what lift the held-out lengths: at 0.85 / 1.0 the same run ended at
+  // code 93 %, circle 87 %, majority 73 % (500-1500 tokens); at 0.7 / 0.85, 100 % on all three.
+  double curriculum_hold = 0.7, curriculum_full = 0.85;
   // Task stages: from the fraction `first` of the steps on, the training stream cycles through
   // `second` (overriding train_tasks' "tasks"). Empty: train_tasks' list throughout. Tasks learnt
   // one after another each get the whole batch while their circuit forms: mixed from the start,
@@ -63,8 +65,9 @@ struct OrganismOptions {
   bool plot = true;           // loss and accuracy curves through gnuplot at the end
 };
 
-// The defaults above with the needle task mixes: code, colour and majority (code twice in the
-// training cycle), short answers, 2 code digits; held-out at 500-1500 tokens.
+// The defaults above with the needle task mixes: code, the circle's colour (shape with
+// asked_shapes ["circle"]) and majority, short answers, 2 code digits; held-out at 500-1500
+// tokens.
 OrganismOptions default_organism_options();
 
 // The texts the tokenizer learns its merges on: the prompts and answers of samples drawn as the
