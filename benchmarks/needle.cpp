@@ -11,8 +11,8 @@
 //   colours  the same haystack; the colours of all pictures in order are asked (aggregation:
 //            the answer needs every picture, so keeping a few heavy hitters is not enough);
 //   common_shape  the same haystack, every picture showing one shape (circle, square, triangle);
-//            that shape is asked: seeing a shape, with every picture a training signal (the
-//            organism learns it before the shape task, which needs it);
+//            that shape is asked: seeing a shape, with every picture a training signal (a
+//            probe; trained before the shape task, it slowed the organism's circle down);
 //   majority the same haystack, one colour drawn on more pictures than any other; that colour is
 //            asked (aggregation a small model learns: a count over every picture, one word out);
 //   quiz     a picture haystack that also holds a secret code, asked `questions` questions in
