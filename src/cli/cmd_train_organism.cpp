@@ -1,6 +1,6 @@
-// `kvbench train-organism --out DIR [--seed N] [--steps N] [--batch N] [--lr X] [--eval-every N]
+// `kvbench train-organism --out DIR [--seed N] [--steps N] [--batch N] [--lr X] [--eval-every N] [--stop-after N]
 //  [--eval-samples N] [--curriculum-tokens N] [--curriculum-hold F]
-//  [--curriculum-full F] [--merges N] [--layers N] [--stretch-positions N] [--stage F:TASKS]... [--prompt-loss X] [--copy-loss X] [--set train.KEY=V] [--set eval.KEY=V] [--device D] [--train-threads N] [--no-plot]`
+//  [--curriculum-full F] [--average-from F] [--average-decay X] [--merges N] [--layers N] [--stretch-positions N] [--stage F:TASKS]... [--prompt-loss X] [--copy-loss X] [--set train.KEY=V] [--set eval.KEY=V] [--device D] [--train-threads N] [--no-plot]`
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -27,6 +27,8 @@ KVB_COMMAND(setup_train_organism, "train-organism",
   sub.add_option("--lr", o->lr, "peak AdamW learning rate")->capture_default_str()->check(CLI::PositiveNumber);
   sub.add_option("--warmup", o->warmup, "linear warm-up steps")->capture_default_str()->check(CLI::NonNegativeNumber);
   sub.add_option("--eval-every", o->eval_every, "held-out accuracy every N steps")->capture_default_str()->check(CLI::PositiveNumber);
+  sub.add_option("--stop-after", o->stop_after, "stop after this step, saved; the same command without it goes on (0: train to the end)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   sub.add_option("--save-every", o->save_every, "checkpoint every N steps")->capture_default_str()->check(CLI::PositiveNumber);
   sub.add_option("--curriculum-tokens", o->curriculum_tokens,
                  "training haystacks stay this short until --curriculum-hold, then grow to train.max_tokens by --curriculum-full (0: off)")->capture_default_str()
@@ -40,6 +42,10 @@ KVB_COMMAND(setup_train_organism, "train-organism",
   sub.add_option("--stretch-positions", o->stretch_positions,
                  "spread a shorter training haystack's positions over a span drawn up to N (0: off)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub.add_option("--average-from", o->average_from,
+                 "fraction of the steps from which the checkpoint is an exponential moving average of the weights (1: none)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  sub.add_option("--average-decay", o->average_decay, "the average's decay per step")->capture_default_str()->check(CLI::Range(0.0, 0.999999));
   std::string default_stages;
   for (const auto& [from, tasks] : o->task_stages) default_stages += fmt::format(" {}:{}", from, fmt::join(tasks, ","));
   sub.add_option("--stage", *stages,

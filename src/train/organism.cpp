@@ -3,17 +3,20 @@
 #include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
 #include <torch/optim/adamw.h>
+#include <torch/serialize/archive.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 
 #include "core/config.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/registry.h"
+#include "core/safetensors.h"
 #include "core/strings.h"
 #include "core/timer.h"
 #include "engine/engine.h"
@@ -253,7 +256,8 @@ void save_checkpoint(const Backbone& bb, const fs::path& out) {
 nlohmann::json settings_of(const OrganismOptions& o) {
   nlohmann::json s = {{"seed", o.seed}, {"steps", o.steps}, {"batch", o.batch}, {"lr", o.lr}, {"warmup", o.warmup},
           {"weight_decay", o.weight_decay}, {"prompt_loss", o.prompt_loss}, {"copy_loss", o.copy_loss}, {"merges", o.merges}, {"curriculum_tokens", o.curriculum_tokens},
-          {"curriculum_hold", o.curriculum_hold}, {"curriculum_full", o.curriculum_full}, {"stretch_positions", o.stretch_positions}, {"task_stages", o.task_stages}, {"train_tasks", o.train_tasks}, {"eval_tasks", o.eval_tasks}};
+          {"curriculum_hold", o.curriculum_hold}, {"curriculum_full", o.curriculum_full}, {"stretch_positions", o.stretch_positions},
+          {"average_from", o.average_from}, {"average_decay", o.average_decay}, {"task_stages", o.task_stages}, {"train_tasks", o.train_tasks}, {"eval_tasks", o.eval_tasks}};
   if (o.layers > 0) s["layers"] = o.layers;  // absent at the default, as runs before the option recorded it
   return s;
 }
@@ -327,6 +331,9 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   KVB_CHECK(o.curriculum_hold >= 0 && o.curriculum_hold < o.curriculum_full && o.curriculum_full <= 1,
             "train-organism: need 0 <= curriculum hold < curriculum full <= 1 (got {} and {})", o.curriculum_hold,
             o.curriculum_full);
+  KVB_CHECK(o.average_from >= 0 && o.average_from <= 1 && o.average_decay >= 0 && o.average_decay < 1,
+            "train-organism: need 0 <= average from <= 1 and 0 <= average decay < 1 (got {} and {})", o.average_from,
+            o.average_decay);
   const fs::path out(o.out_dir);
   const fs::path state_path = out / "train_state.json", log_path = out / "train_log.json";
   const nlohmann::json settings = settings_of(o);
@@ -340,7 +347,7 @@ nlohmann::json train_organism(const OrganismOptions& o) {
               state_path.string(), state.value("settings", nlohmann::json()).dump(), settings.dump());
     start = state.at("step").get<int64_t>();
     log = read_json_file(log_path.string());
-    spdlog::info("train-organism: resuming {} at step {} (optimizer moments restart)", o.out_dir, start);
+    spdlog::info("train-organism: resuming {} at step {}", o.out_dir, start);
   } else {
     nlohmann::json geometry = {{"geometry", "organism"}, {"layers", o.layers}};
     if (o.merges > 0) geometry.update({{"bpe_corpus", organism_tokenizer_corpus(o)}, {"bpe_merges", o.merges}});
@@ -375,8 +382,34 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     }
   }
   std::vector<at::Tensor> params = bb->weight_buffers();
+  // The training weights in float32 and their running average: the checkpoint holds the average
+  // in bfloat16, which neither resumes the raw weights nor carries the average on exactly.
+  const fs::path weights_path = out / "train_weights.safetensors";
+  const auto average_start = static_cast<int64_t>(std::ceil(o.average_from * static_cast<double>(o.steps)));
+  std::vector<at::Tensor> average;  // empty until step average_start
+  if (start > 0 && fs::exists(weights_path)) {
+    at::NoGradGuard no_grad;
+    const SafeTensors st = SafeTensors::open(weights_path.string());
+    for (size_t i = 0; i < params.size(); ++i) {
+      params[i].copy_(st.get("param." + std::to_string(i)));
+      if (st.has("average." + std::to_string(i))) average.push_back(st.get("average." + std::to_string(i)).to(params[i].device()));
+    }
+  } else {
+    KVB_CHECK(start == 0 || start == o.steps || start <= average_start,
+              "{}: missing, and the checkpoint beside it holds averaged weights, not the ones training resumes from",
+              weights_path.string());
+  }
   for (auto& p : params) p.requires_grad_(true);
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(o.lr).betas({0.9, 0.98}).weight_decay(o.weight_decay));
+  // The optimizer's moments: a resume without them takes full-size steps where the run took damped ones.
+  const fs::path optimizer_path = out / "train_optimizer.pt";
+  if (start > 0 && start < o.steps) {
+    KVB_CHECK(fs::exists(optimizer_path), "{}: missing; this folder's run cannot resume as it would have gone on",
+              optimizer_path.string());
+    torch::serialize::InputArchive archive;
+    archive.load_from(optimizer_path.string());
+    opt.load(archive);
+  }
   const int64_t eos = bb->stop_ids().at(0);
   const std::vector<int64_t> opener = assistant_opener(*bb);
 
@@ -408,14 +441,33 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     return pool[static_cast<size_t>(i % kChunk)];
   };
 
+  // Runs fn with the averaged weights in the model's buffers (the raw ones when there is no
+  // average yet), then puts the raw weights back.
+  auto with_average = [&](const std::function<void()>& fn) {
+    if (average.empty()) return fn();
+    at::NoGradGuard no_grad;
+    std::vector<at::Tensor> raw;
+    for (size_t i = 0; i < params.size(); ++i) raw.push_back(params[i].detach().clone()), params[i].copy_(average[i]);
+    fn();
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(raw[i]);
+  };
   auto evaluate = [&](int64_t step) {
-    const nlohmann::json acc = held_out_accuracy(*bb, held_out, eos, opener);
-    log["eval"].push_back({{"step", step}, {"accuracy", acc}});
-    spdlog::info("train-organism: step {} held-out exact answers {}", step, acc.dump());
-    return acc;
+    with_average([&] {
+      const nlohmann::json acc = held_out_accuracy(*bb, held_out, eos, opener);
+      log["eval"].push_back({{"step", step}, {"accuracy", acc}, {"averaged", !average.empty()}});
+      spdlog::info("train-organism: step {} held-out exact answers {}{}", step, acc.dump(), average.empty() ? "" : " (averaged weights)");
+    });
   };
   auto save = [&](int64_t step) {
-    save_checkpoint(*bb, out);
+    with_average([&] { save_checkpoint(*bb, out); });
+    std::vector<std::pair<std::string, at::Tensor>> weights;
+    for (size_t i = 0; i < params.size(); ++i) weights.emplace_back("param." + std::to_string(i), params[i].detach());
+    for (size_t i = 0; i < average.size(); ++i) weights.emplace_back("average." + std::to_string(i), average[i]);
+    write_safetensors(weights_path.string(), weights);
+    torch::serialize::OutputArchive archive;
+    opt.save(archive);
+    archive.save_to((out / ".train_optimizer.pt").string());
+    fs::rename(out / ".train_optimizer.pt", optimizer_path);
     write_file(log_path, log.dump(1));
     write_file(state_path, nlohmann::json{{"settings", settings}, {"step", step}}.dump(2));
   };
@@ -424,7 +476,8 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   progress.resume_at(start);
   double smoothed = 0;
   std::map<std::string, double> smoothed_by_group;
-  for (int64_t step = start; step < o.steps; ++step) {
+  const int64_t end = o.stop_after > 0 ? std::min(o.stop_after, o.steps) : o.steps;
+  for (int64_t step = start; step < end; ++step) {
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr_at(o, step));
     Timer phase;
     std::vector<Example> batch;
@@ -484,6 +537,13 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     }
     clip_grad_norm(params, 1.0);
     opt.step();
+    if (step + 1 >= average_start) {
+      at::NoGradGuard no_grad;
+      if (average.empty())
+        for (const auto& p : params) average.push_back(p.detach().clone());
+      else
+        for (size_t i = 0; i < params.size(); ++i) average[i].mul_(o.average_decay).add_(params[i].detach(), 1.0 - o.average_decay);
+    }
     smoothed = step == start ? answer_loss : 0.95 * smoothed + 0.05 * answer_loss;
     log["loss"].push_back({step + 1, answer_loss});
     std::string note = fmt::format("loss {:.4f} (", smoothed);
@@ -492,9 +552,13 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     progress.tick();
     const bool last = step + 1 == o.steps;
     if ((step + 1) % o.eval_every == 0 || last) evaluate(step + 1);
-    if ((step + 1) % o.save_every == 0 || last) save(step + 1);
+    if ((step + 1) % o.save_every == 0 || last || step + 1 == end) save(step + 1);
   }
   progress.finish();
+  if (end < o.steps) {
+    spdlog::info("train-organism: stopped after step {} of {}; the same command without --stop-after goes on from there", end, o.steps);
+    return log["eval"].empty() ? nlohmann::json::object() : log["eval"].back()["accuracy"];
+  }
   if (start == o.steps && log["eval"].empty()) evaluate(o.steps);
   if (o.plot) plot_curves(out, log);
   return log["eval"].back()["accuracy"];

@@ -2,11 +2,18 @@
 // run resumes only with its own settings.
 #include <gtest/gtest.h>
 
+#include <ATen/ATen.h>
+
+#include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/registry.h"
+#include "core/safetensors.h"
 #include "engine/engine.h"
+#include "models/model.h"
 #include "tests/e2e/scratch_dir.h"
 #include "train/organism.h"
 #include "vision/image.h"
@@ -91,4 +98,66 @@ TEST(Organism, TaskStagesSwitchTheStreamAtTheirFractionAndAreChecked) {
     b.task_stages = bad;
     EXPECT_THROW(kvb::train_organism(b), kvb::Error);
   }
+}
+
+namespace {
+
+std::map<std::string, at::Tensor> all_tensors(const std::string& path) {
+  const kvb::SafeTensors st = kvb::SafeTensors::open(path);
+  std::map<std::string, at::Tensor> out;
+  for (const auto& t : st.tensors()) out[t.name] = st.get(t.name);
+  return out;
+}
+
+}  // namespace
+
+TEST(Organism, AStoppedRunResumesAsIfNeverStoppedAndPublishesTheAverage) {
+  kvb::test::ScratchDir dir("kvb_organism_average_");
+  auto run = [&](const std::string& name) {
+    kvb::OrganismOptions o = small_run((dir.path / name).string());
+    o.steps = 15;  // averaged from step 9 (ceil(0.55 * 15)): the stop at 11 falls inside the average
+    o.average_from = 0.55, o.average_decay = 0.7;
+    o.save_every = 100;  // saved only where it stops and at the end
+    return o;
+  };
+  kvb::train_organism(run("whole"));
+  kvb::OrganismOptions first = run("stopped");
+  first.stop_after = 11;
+  kvb::train_organism(first);
+  EXPECT_EQ(kvb::read_json_file(first.out_dir + "/train_state.json").at("step"), 11);
+  EXPECT_EQ(kvb::read_json_file(first.out_dir + "/train_log.json")["loss"].size(), 11u);
+  kvb::train_organism(run("stopped"));
+
+  // One thread, same stream: the losses and weights agree to rounding. A resume that restarted
+  // AdamW's moments or the average moves them by far more (~1e-2).
+  const nlohmann::json whole = kvb::read_json_file((dir.path / "whole" / "train_log.json").string())["loss"];
+  const nlohmann::json resumed = kvb::read_json_file((dir.path / "stopped" / "train_log.json").string())["loss"];
+  ASSERT_EQ(resumed.size(), whole.size());
+  for (size_t i = 0; i < whole.size(); ++i)
+    EXPECT_NEAR(resumed[i][1].get<double>(), whole[i][1].get<double>(), 1e-5 * whole[i][1].get<double>()) << "step " << i + 1;
+  const auto w = all_tensors((dir.path / "whole" / "train_weights.safetensors").string());
+  const auto r = all_tensors((dir.path / "stopped" / "train_weights.safetensors").string());
+  ASSERT_EQ(w.size(), r.size());
+  size_t averages = 0;
+  for (const auto& [name, t] : w) {
+    averages += name.rfind("average.", 0) == 0;
+    const double diff = (r.at(name) - t).abs().max().item<double>();
+    EXPECT_LE(diff, 1e-5 * std::max(1.0, t.abs().max().item<double>())) << name << " differs by " << diff;
+  }
+  EXPECT_EQ(2 * averages, w.size()) << "an average for every weight buffer";
+
+  // The checkpoint is the average in bfloat16, not the last step's weights.
+  const auto family = kvb::Registry<kvb::ModelFamily>::instance().create("qwen2_5_vl", nlohmann::json::object());
+  const auto bb = family->load((dir.path / "whole").string(), nlohmann::json::object(), at::TensorOptions().dtype(at::kFloat));
+  const std::vector<at::Tensor> published = bb->weight_buffers();
+  ASSERT_EQ(published.size(), averages);
+  double off_average = 0, off_last = 0;
+  for (size_t i = 0; i < published.size(); ++i) {
+    const at::Tensor avg = w.at("average." + std::to_string(i)).to(at::kBFloat16).to(at::kFloat);
+    const at::Tensor last = w.at("param." + std::to_string(i)).to(at::kBFloat16).to(at::kFloat);
+    off_average = std::max(off_average, (published[i] - avg).abs().max().item<double>());
+    off_last = std::max(off_last, (published[i] - last).abs().max().item<double>());
+  }
+  EXPECT_EQ(off_average, 0.0);
+  EXPECT_GT(off_last, 1e-3) << "the published weights are the last step's, not the average";
 }
