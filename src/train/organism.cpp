@@ -313,7 +313,12 @@ OrganismOptions default_organism_options() {
   // seeing the shape), then the majority joins. (The quiz, three questions of one haystack, cost
   // more per step than its extra answers taught; common_shape first, to teach seeing shapes,
   // slowed the circle down.)
-  o.task_stages = {{0.0, {"code"}}, {0.1, {"code", "shape", "shape", "shape"}}, {0.3, {"code", "majority", "shape", "shape"}}};
+  // With the long haystacks (60 %) the majority gets two in five: at one in four it ended at 98 %
+  // with seed 1, and at 90.7 % retrained under other rounding (300 held-out samples per task).
+  o.task_stages = {{0.0, {"code"}},
+                   {0.1, {"code", "shape", "shape", "shape"}},
+                   {0.3, {"code", "majority", "shape", "shape"}},
+                   {0.6, {"code", "majority", "majority", "shape", "shape"}}};
   o.eval_tasks = common;
   o.eval_tasks.update({{"min_tokens", 500}, {"max_tokens", 1500}, {"min_pictures", 3}, {"max_pictures", 5}});
   return o;
