@@ -387,30 +387,23 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     }
   }
   std::vector<at::Tensor> params = bb->weight_buffers();
-  // The training weights in float32 and their running average: the checkpoint holds the average
-  // in bfloat16, which neither resumes the raw weights nor carries the average on exactly.
-  const fs::path weights_path = out / "train_weights.safetensors";
+  for (auto& p : params) p.requires_grad_(true);
+  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(o.lr).betas({0.9, 0.98}).weight_decay(o.weight_decay));
+  // A run resumes from its float32 weights, their running average and AdamW's moments: the
+  // checkpoint holds the average in bfloat16, and fresh moments take full-size steps where the
+  // run took damped ones. (A finished run needs neither: the checkpoint is what it evaluates.)
+  const fs::path weights_path = out / "train_weights.safetensors", optimizer_path = out / "train_optimizer.pt";
   const auto average_start = static_cast<int64_t>(std::ceil(o.average_from * static_cast<double>(o.steps)));
   std::vector<at::Tensor> average;  // empty until step average_start
-  if (start > 0 && fs::exists(weights_path)) {
+  if (start > 0 && start < o.steps) {
+    for (const auto& f : {weights_path, optimizer_path})
+      KVB_CHECK(fs::exists(f), "{}: missing; this folder's run cannot go on as it would have", f.string());
     at::NoGradGuard no_grad;
     const SafeTensors st = SafeTensors::open(weights_path.string());
     for (size_t i = 0; i < params.size(); ++i) {
       params[i].copy_(st.get("param." + std::to_string(i)));
       if (st.has("average." + std::to_string(i))) average.push_back(st.get("average." + std::to_string(i)).to(params[i].device()));
     }
-  } else {
-    KVB_CHECK(start == 0 || start == o.steps || start <= average_start,
-              "{}: missing, and the checkpoint beside it holds averaged weights, not the ones training resumes from",
-              weights_path.string());
-  }
-  for (auto& p : params) p.requires_grad_(true);
-  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(o.lr).betas({0.9, 0.98}).weight_decay(o.weight_decay));
-  // The optimizer's moments: a resume without them takes full-size steps where the run took damped ones.
-  const fs::path optimizer_path = out / "train_optimizer.pt";
-  if (start > 0 && start < o.steps) {
-    KVB_CHECK(fs::exists(optimizer_path), "{}: missing; this folder's run cannot resume as it would have gone on",
-              optimizer_path.string());
     torch::serialize::InputArchive archive;
     archive.load_from(optimizer_path.string());
     opt.load(archive);
