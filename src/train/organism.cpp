@@ -550,7 +550,7 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     progress.tick();
     const bool last = step + 1 == o.steps;
     if ((step + 1) % o.eval_every == 0 || last) evaluate(step + 1);
-    if ((step + 1) % o.save_every == 0 || last || step + 1 == end) save(step + 1);
+    if ((step + 1) % o.save_every == 0 || step + 1 == end) save(step + 1);  // end: the last step or --stop-after
   }
   progress.finish();
   if (end < o.steps) {

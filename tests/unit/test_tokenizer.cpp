@@ -66,6 +66,7 @@ TEST(Tokenizer, Errors) {
     EXPECT_NE(std::string(e.what()).find("BPE"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
   }
+  std::remove(bad.c_str());
 }
 
 // Ids are integers: 1.5 would be truncated to 1, silently giving two tokens one id.
