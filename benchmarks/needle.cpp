@@ -367,6 +367,7 @@ class Needle : public Benchmark {
     Message user{"user", {text_segment(std::string(kPictureInstruction) + "\n")}};
     std::string buf;
     size_t next = 0;
+    json drawn_colours = json::array(), drawn_shapes = json::array();  // for error analysis: which picture was named
     for (size_t pos = 0; pos <= sentences.size(); ++pos) {
       for (; next < slots.size() && slots[next] == pos; ++next) {
         user.content.push_back(text_segment(buf + (buf.empty() ? "" : " ") + fmt::format("Picture {}: ", next + 1)));
@@ -374,6 +375,8 @@ class Needle : public Benchmark {
         std::array<int, 3> rgb = kColours[colours[next]].rgb;
         for (auto& c : rgb) c = std::clamp(c + static_cast<int>(below(41)) - 20, 0, 255);
         const auto shape = static_cast<needle::Shape>(shapes.empty() ? below(kNumShapes) : shapes[next]);
+        drawn_colours.push_back(kColours[colours[next]].name);
+        drawn_shapes.push_back(kShapeNames[static_cast<size_t>(shape)]);
         MediaRef m{"", needle::draw_shape_png(shape, rgb, static_cast<int>(cfg_.picture_size), static_cast<uint32_t>(rng())),
                    fmt::format("needle sample {} picture {}", index, next + 1)};
         user.content.push_back(image_segment(std::move(m)));
@@ -420,7 +423,8 @@ class Needle : public Benchmark {
       s.messages.push_back({"user", {text_segment(question_of(turns[q]))}});
     }
     s.answer = turns.back().answer;
-    s.meta = {{"task", task}, {"pictures", count}, {"tokens_est", tokens}};
+    s.meta = {{"task", task}, {"pictures", count}, {"tokens_est", tokens}, {"colours", std::move(drawn_colours)},
+              {"shapes", std::move(drawn_shapes)}};
     if (task == "colour" || task == "shape") s.meta["asked"] = asked + 1;
     if (cfg_.answers == "sentence") s.meta["reply"] = reply_to(turns.back());
     return s;

@@ -378,7 +378,8 @@ nlohmann::json train_organism(const OrganismOptions& o) {
       } else if (t.dim() == 1) {
         t.fill_(1.0);  // RMSNorm / LayerNorm weights
       } else if (name == "lm_head.weight") {
-        t.mul_(2.5);   // 0.02 -> 0.05, nn.Linear's scale for hidden 128
+        // 0.02 -> nn.Linear's scale 1/sqrt(3 fan_in) (0.05 at the organism's hidden 128)
+        t.mul_(2.5 * std::sqrt(128.0 / static_cast<double>(t.size(1))));
       } else {
         t.mul_(1.0 / std::sqrt(3.0));
         if (name.rfind("model.layers.", 0) == 0 && (ends_with(name, "o_proj.weight") || ends_with(name, "down_proj.weight")))
@@ -411,7 +412,9 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   const int64_t eos = bb->stop_ids().at(0);
   const std::vector<int64_t> opener = assistant_opener(*bb);
 
-  const std::vector<Sample> held_out = needle(o.eval_tasks, 2024, 3 * o.eval_samples, bb.get())->load("");
+  // The needle cycles through its tasks, so this is eval_samples of each.
+  const auto eval_task_count = static_cast<int64_t>(o.eval_tasks.value("tasks", nlohmann::json::array({"code"})).size());
+  const std::vector<Sample> held_out = needle(o.eval_tasks, 2024, eval_task_count * o.eval_samples, bb.get())->load("");
   std::vector<Sample> pool;
   int64_t pool_chunk = -1;
   // Sample i of the stream is sample i % kChunk of chunk i / kChunk, whose seed is disjoint from

@@ -225,8 +225,14 @@ TEST(Needle, ShapeTaskAsksAboutTheOnlyPictureOfItsShape) {
       const std::string shape = shape_of(*imgs.at(asked));
       ++asked_shapes[shape];
       EXPECT_EQ(count(t, "Question: What colour is the " + shape + "?"), 1u) << t;
-      for (size_t k = 0; k < imgs.size(); ++k)
+      ASSERT_EQ(s.meta.at("colours").size(), imgs.size());
+      for (size_t k = 0; k < imgs.size(); ++k) {
         if (k != asked) EXPECT_NE(shape_of(*imgs[k]), shape) << s.id << " picture " << k + 1;
+        // The records name every picture's colour and shape, so a wrong answer can be traced
+        // to the picture it came from.
+        EXPECT_EQ(s.meta["colours"][k], colour_of(*imgs[k])) << s.id << " picture " << k + 1;
+        EXPECT_EQ(s.meta["shapes"][k], shape_of(*imgs[k])) << s.id << " picture " << k + 1;
+      }
       EXPECT_EQ(s.answer, colour_of(*imgs[asked]));
       EXPECT_EQ(b->score(s, "It is " + s.answer + ".").score, 1);
     }
