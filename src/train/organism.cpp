@@ -416,8 +416,9 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   const std::vector<int64_t> opener = assistant_opener(*bb);
 
   // The needle cycles through its tasks, so this is eval_samples of each.
-  const auto eval_task_count = static_cast<int64_t>(o.eval_tasks.value("tasks", nlohmann::json::array({"code"})).size());
+  const auto eval_task_count = static_cast<int64_t>(needle(o.eval_tasks, 2024, 1, nullptr)->params()["tasks"].size());
   const std::vector<Sample> held_out = needle(o.eval_tasks, 2024, eval_task_count * o.eval_samples, bb.get())->load("");
+  log["held_out_samples"] = held_out.size();
   std::vector<Sample> pool;
   int64_t pool_chunk = -1;
   // Sample i of the stream is sample i % kChunk of chunk i / kChunk, whose seed is disjoint from

@@ -52,6 +52,8 @@ TEST(Organism, TrainingLowersTheLossAndResumesOnlyItsOwnRun) {
   kvb::train_organism(small_run(out));
   const nlohmann::json log = kvb::read_json_file(out + "/train_log.json");
   ASSERT_EQ(log["loss"].size(), 16u);
+  // eval_samples of each eval task: one task here.
+  EXPECT_EQ(log.at("held_out_samples").get<int64_t>(), 1);
   const double first = mean(log["loss"], 0, 3), last = mean(log["loss"], 12, 16);
   // A sample's loss is its answers' summed NLL: at least ln(288) = 5.66 per token at the start
   // (the learnt merges only add ids), and the shortest answer (2 digits and the end of turn) has
