@@ -108,7 +108,8 @@ def speeds(r):
     pre = r["prefill_ms"] + r.get("vision_ms", 0.0)
     return {"prompt_tokens": r["prompt_tokens"], "prefill_tok_s": round(r["prompt_tokens"] / pre * 1e3, 1),
             "decode_tok_s": round(len(dec) / sum(dec) * 1e3, 1) if dec else None}
-res = {"device": f"CPU ({os.cpu_count()} cores, {platform.machine()}), {threads} torch threads",
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
+res = {"device": f"CPU ({os.cpu_count()} cores, {cpu}), {threads} torch threads",
        "hf": "transformers 4.50.0 (shared/tools/hf-cpu recipe, eager attention: sdpa needs torch >= 2.1.1, Debian has 1.13)" if hf else
              "not measured: the hf-cpu recipe is not set up (run ../shared/tools/hf-cpu/setup.sh)",
        "runs": {}}
@@ -137,6 +138,12 @@ for m in models:
             if "error" not in row["hf"]:
                 row["kvbench_over_hf"] = {x: round(row["kvbench"][x] / row["hf"][x], 2)
                                           for x in ("prefill_tok_s", "decode_tok_s") if row["hf"][x]}
+                # Run r of each side ran back to back, so their ratio cancels most of the drift in
+                # memory bandwidth between minutes that moves a decode step by 30 %.
+                row["kvbench_over_hf_paired"] = {
+                    x: {"median": round(statistics.median(pairs), 2), "runs": [round(p, 2) for p in pairs]}
+                    for x in ("prefill_tok_s", "decode_tok_s")
+                    for pairs in [[a[x] / b[x] for a, b in zip(row["kvbench"]["runs"], row["hf"]["runs"]) if b[x]]] if pairs}
         res["runs"][key] = row
         print(f"{key:22s} kvbench {row['kvbench']}" + (f"\n{'':22s} hf      {row.get('hf')}" if hf else ""))
 os.makedirs(os.path.dirname(out), exist_ok=True)
