@@ -20,7 +20,7 @@ KVB_COMMAND(setup_generate, "generate", "Answer one prompt (with images/videos) 
   };
   auto a = std::make_shared<Args>();
   a->model.add_to(sub);
-  sub.add_option("--max-new-tokens", a->max_new_tokens, "generation length (default 32)");
+  sub.add_option("--max-new-tokens", a->max_new_tokens, "generation length (default 32)")->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
   sub.add_option("--method", a->method, "compression method (see `kvbench list methods`; default full)");
   sub.add_option("--ratio", a->ratio, "KV retention ratio rho in (0, 1] (default 1)")->check(CLI::Range(0.0, 1.0));
   sub.add_option("--set", a->sets, "method parameter key=value (repeatable)");

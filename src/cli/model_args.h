@@ -3,6 +3,7 @@
 // dump-kv): the model folder, load options, media files and the prompt text.
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -18,7 +19,7 @@ namespace kvb::cli {
 struct ModelArgs {
   std::string model, prompt, system, dtype, device, messages_file;
   std::vector<std::string> images, videos, options;
-  int64_t prefill_chunk = -1;
+  std::optional<int64_t> prefill_chunk;
 
   void add_to(CLI::App& sub) {
     sub.add_option("--model", model, "Hugging Face model folder")->required();
@@ -42,7 +43,7 @@ struct ModelArgs {
     nlohmann::json o = nlohmann::json::object();
     if (!dtype.empty()) o["dtype"] = dtype;
     if (!device.empty()) o["device"] = device;
-    if (prefill_chunk >= 0) o["prefill_chunk"] = prefill_chunk;
+    if (prefill_chunk) o["prefill_chunk"] = *prefill_chunk;
     apply_overrides(o, options, "--model-option");
     return o;
   }

@@ -267,6 +267,7 @@ std::unique_ptr<Model> load_model(const std::string& dir, const nlohmann::json& 
   ConfigReader rd(engine_keys, "model options");
   rd.get("device", device).get("dtype", dtype).get("prefill_chunk", chunk);
   rd.finish();
+  if (chunk < 0) throw UsageError(fmt::format("model options: prefill_chunk must be >= 0 (0 = one shot), got {}", chunk));
   const at::Device dev = parse_device(device);
   if (dtype.empty()) dtype = dev.is_cuda() ? "bfloat16" : "float32";
   at::ScalarType st;

@@ -98,7 +98,8 @@ Image load_media_image(const MediaRef& media) {
   if (!media.bytes.empty()) return decode_image_bytes(media.bytes, media.label.empty() ? "image bytes" : media.label);
   KVB_CHECK(!media.path.empty(), "{}: image has neither a path nor bytes",
             media.label.empty() ? "media" : media.label);
-  if (media.label.empty()) return decode_image_file(media.path);
+  // The decoders' own errors already name the file.
+  if (media.label.empty() || media.label == media.path) return decode_image_file(media.path);
   try {
     return decode_image_file(media.path);
   } catch (const Error& e) {

@@ -206,10 +206,10 @@ TEST(QwenLoad, ConfigSizesAreCheckedAgainstTheCheckpointFirst) {
             std::string::npos) << msg;
 }
 
-TEST(QwenLoad, UnusableDeviceIsOneLine) {
-  auto error = [](const std::string& device) {
+TEST(QwenLoad, UnusableDeviceOrChunkIsOneLine) {
+  auto error = [](const nlohmann::json& device) {
     try {
-      kvb::load_model(kvb::test::tiny_qwen_dir(), {{"device", device}});
+      kvb::load_model(kvb::test::tiny_qwen_dir(), device.is_string() ? nlohmann::json{{"device", device}} : device);
     } catch (const kvb::Error& e) {
       return std::string(e.what());
     }
@@ -221,6 +221,8 @@ TEST(QwenLoad, UnusableDeviceIsOneLine) {
                                    ? fmt::format("model options: device 'cuda:999': this machine has {} CUDA device(s)",
                                                  at::getNumGPUs())
                                    : "model options: device 'cuda:999': CUDA is not available in this build");
+  // A negative chunk once fell through to the default.
+  EXPECT_EQ(error({{"prefill_chunk", -5}}), "model options: prefill_chunk must be >= 0 (0 = one shot), got -5");
 }
 
 TEST(QwenLoad, TokenizerIdsBeyondTheEmbeddingAreErrors) {

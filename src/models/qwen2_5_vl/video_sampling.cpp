@@ -193,7 +193,8 @@ SampledVideo load_media_video(const MediaRef& media, const VideoSamplingConfig& 
     } remove{tmp};
     return sample_video(tmp.string(), cfg);
   } catch (const Error& e) {
-    if (media.label.empty()) throw;
+    // The decoders' own errors already name the file.
+    if (media.label.empty() || media.label == media.path) throw;
     throw Error(fmt::format("{}: {}", label, e.what()));
   }
 }
