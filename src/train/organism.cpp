@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 
 #include "core/config.h"
 #include "core/error.h"
@@ -346,6 +347,10 @@ nlohmann::json train_organism(const OrganismOptions& o) {
   const fs::path state_path = out / "train_state.json", log_path = out / "train_log.json";
   const nlohmann::json settings = settings_of(o);
   int64_t start = 0;
+  // The progress line's running losses (overall, per task); kept in the state so that a resumed
+  // run's line goes on from them instead of restarting from one batch.
+  std::optional<double> smoothed;
+  std::map<std::string, double> smoothed_by_group;
   nlohmann::json log = {{"settings", settings}, {"loss", nlohmann::json::array()}, {"eval", nlohmann::json::array()}};
   auto family = Registry<ModelFamily>::instance().create(kFamily, nlohmann::json::object());
   if (fs::exists(state_path)) {
@@ -354,6 +359,10 @@ nlohmann::json train_organism(const OrganismOptions& o) {
               "{}: an earlier run with other settings is in this folder (recorded {}, now {}); use another --out",
               state_path.string(), state.value("settings", nlohmann::json()).dump(), settings.dump());
     start = state.at("step").get<int64_t>();
+    if (state.contains("smoothed_loss")) {
+      smoothed = state["smoothed_loss"].at("all").get<double>();
+      smoothed_by_group = state["smoothed_loss"].at("by_task").get<std::map<std::string, double>>();
+    }
     log = read_json_file(log_path.string());
     spdlog::info("train-organism: resuming {} at step {}", o.out_dir, start);
   } else {
@@ -474,13 +483,13 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     archive.save_to((out / ".train_optimizer.pt").string());
     fs::rename(out / ".train_optimizer.pt", optimizer_path);
     write_file(log_path, log.dump(1));
-    write_file(state_path, nlohmann::json{{"settings", settings}, {"step", step}}.dump(2));
+    nlohmann::json state = {{"settings", settings}, {"step", step}};
+    if (smoothed) state["smoothed_loss"] = {{"all", *smoothed}, {"by_task", smoothed_by_group}};
+    write_file(state_path, state.dump(2));
   };
 
   Progress progress("train-organism", o.steps, "steps");
   progress.resume_at(start);
-  double smoothed = 0;
-  std::map<std::string, double> smoothed_by_group;
   const int64_t end = o.stop_after > 0 ? std::min(o.stop_after, o.steps) : o.steps;
   for (int64_t step = start; step < end; ++step) {
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr_at(o, step));
@@ -521,8 +530,9 @@ nlohmann::json train_organism(const OrganismOptions& o) {
       sum += per_sample[b].item<double>(), ++n;
     }
     for (const auto& [g, sn] : by_group) {
-      double& avg = smoothed_by_group[g];
-      avg = avg == 0 ? sn.first / static_cast<double>(sn.second) : 0.95 * avg + 0.05 * sn.first / static_cast<double>(sn.second);
+      const double mean = sn.first / static_cast<double>(sn.second);
+      auto [it, fresh] = smoothed_by_group.try_emplace(g, mean);
+      if (!fresh) it->second = 0.95 * it->second + 0.05 * mean;
     }
     if (o.prompt_loss > 0) loss = loss + o.prompt_loss * at::cross_entropy_loss(all, prompt_targets(batch), {}, 1, -100);
     if (o.copy_loss > 0 && all.defined())  // summed per sample, as the answers are
@@ -549,9 +559,9 @@ nlohmann::json train_organism(const OrganismOptions& o) {
       else
         for (size_t i = 0; i < params.size(); ++i) average[i].mul_(o.average_decay).add_(params[i].detach(), 1.0 - o.average_decay);
     }
-    smoothed = step == start ? answer_loss : 0.95 * smoothed + 0.05 * answer_loss;
+    smoothed = smoothed ? 0.95 * *smoothed + 0.05 * answer_loss : answer_loss;
     log["loss"].push_back({step + 1, answer_loss});
-    std::string note = fmt::format("loss {:.4f} (", smoothed);
+    std::string note = fmt::format("loss {:.4f} (", *smoothed);
     for (const auto& [g, avg] : smoothed_by_group) note += fmt::format("{}{} {:.3f}", note.back() == '(' ? "" : ", ", g, avg);
     progress.set_note(note + ")");
     progress.tick();

@@ -147,6 +147,12 @@ TEST(Organism, AStoppedRunResumesAsIfNeverStoppedAndPublishesTheAverage) {
     EXPECT_LE(diff, 1e-5 * std::max(1.0, t.abs().max().item<double>())) << name << " differs by " << diff;
   }
   EXPECT_EQ(2 * averages, w.size()) << "an average for every weight buffer";
+  // The progress line's running loss goes on from the stop: it ends where the whole run's does.
+  const auto smoothed = [&](const char* name) {
+    return kvb::read_json_file((dir.path / name / "train_state.json").string()).at("smoothed_loss");
+  };
+  EXPECT_NEAR(smoothed("stopped")["all"].get<double>(), smoothed("whole")["all"].get<double>(), 1e-5 * smoothed("whole")["all"].get<double>());
+  EXPECT_EQ(smoothed("stopped")["by_task"].size(), smoothed("whole")["by_task"].size());
 
   // The checkpoint is the average in bfloat16, not the last step's weights.
   const auto family = kvb::Registry<kvb::ModelFamily>::instance().create("qwen2_5_vl", nlohmann::json::object());
