@@ -41,7 +41,7 @@ KVB_COMMAND(setup_run, "run", "Run an experiment config (models x benchmarks x m
   sub.add_option("--shard", a->shard, "run slice i of n (1-based), e.g. 2/8 for a Slurm array task");
   sub.add_option("--results", a->results, "results root (default: the config's, normally results/)");
   sub.add_flag("--no-fsync", a->no_fsync, "do not fdatasync after each record (faster on slow disks)");
-  sub.add_flag("--check", a->check, "validate the config and inputs, print the grid, run nothing");
+  sub.add_flag("--check", a->check, "validate the config, inputs and results already there, print the grid, run nothing");
   return [a] {
     kvb::RunOptions opt;
     opt.shard = kvb::parse_shard(a->shard);
@@ -54,6 +54,10 @@ KVB_COMMAND(setup_run, "run", "Run an experiment config (models x benchmarks x m
       std::cout << fmt::format("{}: {} model(s) x {} benchmark(s) x {} cell(s)\n", exp.source, exp.models.size(),
                                exp.benchmarks.size(), exp.cells.size());
       for (const auto& c : exp.cells) std::cout << "  " << c.dir << "\n";
+      // What the run itself would refuse first: results already there under other settings.
+      kvb::check_recorded_settings(exp);
+      std::cout << "results under " << (std::filesystem::path(exp.results_root) / exp.name).string()
+                << ": none, or all made with these settings\n";
       return;
     }
     kvb::run_experiment(exp, opt, [](const kvb::ModelSpec& m) { return kvb::load_model(m.path, m.load_options); });

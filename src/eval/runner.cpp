@@ -110,8 +110,8 @@ std::unique_ptr<CompressionMethod> make_method(const Cell& c) {
   return Registry<CompressionMethod>::instance().create(c.method, c.params);
 }
 
-// Before anything is written: every record already in a cell's folder must have been made with
-// this run's settings (record_identity.h). Returns the resolved settings for run.json.
+}  // namespace
+
 json check_recorded_settings(const Experiment& exp) {
   json cells = json::array(), benchmarks = json::object();
   for (const auto& c : exp.cells)
@@ -128,8 +128,6 @@ json check_recorded_settings(const Experiment& exp) {
   }
   return {{"cells", cells}, {"benchmarks", benchmarks}};
 }
-
-}  // namespace
 
 RunSummary run_experiment(const Experiment& exp, const RunOptions& opt, const ModelLoader& load) {
   RunSummary summary;

@@ -34,6 +34,11 @@ using ModelLoader = std::function<std::unique_ptr<Model>(const ModelSpec&)>;
 
 RunSummary run_experiment(const Experiment& exp, const RunOptions& options, const ModelLoader& load);
 
+// Before anything is written: every record already in the experiment's cell folders must have
+// been made with these settings (record_identity.h), else an Error naming the first record and
+// what changed. Returns the resolved settings, for run.json.
+nlohmann::json check_recorded_settings(const Experiment& exp);
+
 // What a table column's "metric" may name: "score" and every numeric or boolean record field
 // listed above, so a typo in a config is caught before a run instead of showing as dashes.
 const std::vector<std::string>& table_metrics();

@@ -208,8 +208,16 @@ TEST(CliRunTiny, ChangedSettingsAreRefusedBeforeAnythingIsWritten) {
     EXPECT_EQ(code, 1) << out;
     EXPECT_NE(out.find(says), std::string::npos) << out;
     EXPECT_NE(out.find("e2e/tiny/full/needle.jsonl: record 1 (id"), std::string::npos) << out;
+    // --check finds it too, before anyone starts the run.
+    const std::string checked = sh(run_args(results) + " --check --set " + set, &code);
+    EXPECT_EQ(code, 1) << checked;
+    EXPECT_NE(checked.find(says), std::string::npos) << checked;
   }
   EXPECT_EQ(slurp(results / "e2e/run.json"), run_json);
+  int code = 0;
+  const std::string same = sh(run_args(results) + " --check", &code);
+  EXPECT_EQ(code, 0) << same;
+  EXPECT_NE(same.find("none, or all made with these settings"), std::string::npos) << same;
 }
 
 TEST(CliRun, NegativeLimitIsOneShortLine) {
