@@ -283,6 +283,7 @@ KVB_COMMAND(setup_bench_compress, "bench-compress",
     if (list.empty())
       for (const auto& n : reg.names())
         if (n != "full") list.push_back(n);
+    for (const auto& n : list) reg.create(n, json::object());  // a misspelt name fails now, not after the bounds
     const auto g = geometries().at(*geometry);
     json r = {{"geometry", {{"name", *geometry}, {"layers", g.layers}, {"q_heads", g.q_heads},
                             {"kv_heads", g.kv_heads}, {"head_dim", g.head_dim}}},

@@ -177,6 +177,11 @@ TEST(CliBenchCompress, OutputFolderMadeOrRefusedFirst) {
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("--out " + (dir / "file" / "c.json").string() + ": cannot write there"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("bench-compress 1/"), std::string::npos) << "timed before refusing: " << r.err;
+  // So is a misspelt method, even one listed after a real one.
+  r = kvbench("bench-compress --geometry qwen2.5-vl-3b --tokens 160 --methods snapkv,snapkb");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown method 'snapkb'"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("bench-compress 1/"), std::string::npos) << "timed before refusing: " << r.err;
   fs::remove_all(dir);
 }
 
