@@ -163,9 +163,9 @@ TEST(CliBenchCompress, TimesEveryMethodWithItsNeeds) {
     EXPECT_GT(j["bounds"][b]["160"].get<double>(), 0.0) << b;
 }
 
-// The output's folder is made before the timing starts; one that cannot be made is an error
-// naming --out before any timing (not after minutes of it).
-TEST(CliBenchCompress, OutputFolderMadeOrRefusedFirst) {
+// The output's folder is made before the timing starts; one that cannot be made, or a misspelt
+// method, is an error before any timing (not after minutes of it).
+TEST(CliBenchCompress, OutputFolderAndMethodsCheckedFirst) {
   const auto dir = fs::temp_directory_path() / ("kvb_bench_dir_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   auto r = kvbench("bench-compress --geometry qwen2.5-vl-3b --tokens 160 --repeats 1 --threads 1 --methods snapkv --out " +
