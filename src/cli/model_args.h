@@ -48,7 +48,19 @@ struct ModelArgs {
     return o;
   }
 
+  // Media files are checked here, before a load that can take minutes.
   std::vector<Message> messages() const {
+    std::vector<Message> m = unchecked_messages();
+    for (const auto& msg : m)
+      for (const auto& seg : msg.content)
+        if (seg.kind != Segment::Kind::Text && seg.media.bytes.empty() && !std::filesystem::exists(seg.media.path))
+          throw UsageError(fmt::format("{}{}: no such {} file", seg.media.label == seg.media.path ? "" : seg.media.label + ": ",
+                                       seg.media.path, seg.kind == Segment::Kind::Image ? "image" : "video"));
+    return m;
+  }
+
+ private:
+  std::vector<Message> unchecked_messages() const {
     if (!messages_file.empty())
       return messages_from_json(read_json_file(messages_file),
                                 std::filesystem::path(messages_file).parent_path().string(), messages_file);

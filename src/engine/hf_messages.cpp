@@ -49,7 +49,7 @@ Segment segment_of(const nlohmann::json& e, const std::string& base_dir, const s
   if (!e.contains(type)) throw UsageError(fmt::format("{}: field '{}' (the file) is missing", where, type));
   MediaRef m;
   m.path = media_path(e[type], base_dir, where + "." + type);
-  m.label = m.path;
+  m.label = where + "." + type;  // errors name the element as well as the file
   if (e.contains("max_pixels")) {
     if (!e["max_pixels"].is_number_integer() || e["max_pixels"].get<int64_t>() <= 0)
       throw UsageError(fmt::format("{}: field 'max_pixels' must be a positive integer", where));

@@ -66,6 +66,15 @@ TEST(CliGenerateMessages, ClearErrors) {
   r = kvbench("generate --model /nonexistent");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("--messages"), std::string::npos) << r.out;
+  // A missing picture is named, element and file, before the model loads (here: there is none).
+  const fs::path gone = write("gone.json", json::array({{{"role", "user"}, {"content", json::array({{{"type", "image"}, {"image", "nowhere.png"}}})}}}));
+  r = kvbench("generate --model /nonexistent --messages " + gone.string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("gone.json[0].content[0].image: " + (gone.parent_path() / "nowhere.png").string() + ": no such image file"),
+            std::string::npos) << r.out;
+  r = kvbench("generate --model /nonexistent --prompt hi --video nowhere.mp4");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("nowhere.mp4: no such video file"), std::string::npos) << r.out;
 }
 
 TEST(HfMessages, ParsesInterleavedContentAndRejectsBadFields) {
