@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "engine/engine.h"
 #include "eval/runner.h"
 #include "eval/table.h"
@@ -60,6 +61,9 @@ KVB_COMMAND(setup_run, "run", "Run an experiment config (models x benchmarks x m
                 << ": none, or all made with these settings\n";
       return;
     }
+    // Records are appended one line and one write() each, so a stop loses at most the samples in flight.
+    kvb::on_interrupt_say(fmt::format("the finished samples are recorded under {}; the same command resumes from there",
+                                      (std::filesystem::path(exp.results_root) / exp.name).string()));
     kvb::run_experiment(exp, opt, [](const kvb::ModelSpec& m) { return kvb::load_model(m.path, m.load_options); });
     std::cout << "results: " << (std::filesystem::path(exp.results_root) / exp.name).string() << "\n";
     // One shard's table would pass for the experiment's; the merged one is `kvbench table`'s job.

@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/threads.h"
 #include "eval/text_norm.h"
 #include "train/organism.h"
@@ -86,6 +87,8 @@ KVB_COMMAND(setup_train_organism, "train-organism",
     o->plot = !*no_plot;
     kvb::use_threads(*train_threads);
     spdlog::debug("train-organism: {} CPU threads", *train_threads);
+    kvb::on_interrupt_say(fmt::format("the run is saved in {} every {} steps; the same command goes on from the last save",
+                                      o->out_dir, o->save_every));
     const nlohmann::json acc = kvb::train_organism(*o);
     std::cout << "held-out exact answers (%): " << acc.dump() << "\n" << o->out_dir << "\n";
   };

@@ -15,6 +15,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/progress.h"
 #include "core/registry.h"
 #include "core/safetensors.h"
@@ -473,6 +474,8 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     });
   };
   auto save = [&](int64_t step) {
+    // The weights, moments, log and the state naming their step are one save: a stop waits for it.
+    const DeferInterrupts hold;
     with_average([&] { save_checkpoint(*bb, out); });
     std::vector<std::pair<std::string, at::Tensor>> weights;
     for (size_t i = 0; i < params.size(); ++i) weights.emplace_back("param." + std::to_string(i), params[i].detach());
