@@ -24,7 +24,9 @@ std::atomic<int> g_pending{0};
 void on_signal(int sig) {
   if (g_defer_depth.load() > 0) {
     g_pending.store(sig);
-    return;
+    // Still held: the last DeferInterrupts to end sees the pending stop. If that one ended
+    // between the two loads it missed it, so stop here.
+    if (g_defer_depth.load() > 0) return;
   }
   say_and_exit(sig);
 }
