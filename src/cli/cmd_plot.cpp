@@ -19,9 +19,8 @@ KVB_COMMAND(setup_plot, "plot", "Write an experiment's figures (PNG, gnuplot)") 
   sub.add_option("--set", *sets, "override a config key: key=value");
   return [=] {
     auto exp = kvb::find_experiment(*experiment, *sets, *results);
-    const std::string dir = out->empty() ? (std::filesystem::path(exp.results_root) /
-                                            kvb::path_component(exp.name) / "plots").string()
-                                         : *out;
+    const std::string dir =
+        out->empty() ? (std::filesystem::path(kvb::experiment_dir(exp.results_root, exp.name)) / "plots").string() : *out;
     for (const auto& png : kvb::write_plots(exp, kvb::result_store_source(exp), dir)) std::cout << png << "\n";
   };
 }

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "engine/engine.h"
+#include "eval/result_store.h"
 #include "eval/runner.h"
 #include "eval/table.h"
 
@@ -51,21 +52,21 @@ KVB_COMMAND(setup_run, "run", "Run an experiment config (models x benchmarks x m
     auto exp = kvb::load_experiment(a->config, a->sets);
     if (!a->results.empty()) exp.results_root = a->results;
     check_inputs(exp);
+    const std::string results_dir = kvb::experiment_dir(exp.results_root, exp.name);
     if (a->check) {
       std::cout << fmt::format("{}: {} model(s) x {} benchmark(s) x {} cell(s)\n", exp.source, exp.models.size(),
                                exp.benchmarks.size(), exp.cells.size());
       for (const auto& c : exp.cells) std::cout << "  " << c.dir << "\n";
       // What the run itself would refuse first: results already there under other settings.
       kvb::check_recorded_settings(exp);
-      std::cout << "results under " << (std::filesystem::path(exp.results_root) / exp.name).string()
-                << ": none, or all made with these settings\n";
+      std::cout << "results under " << results_dir << ": none, or all made with these settings\n";
       return;
     }
     // Records are appended one line and one write() each, so a stop loses at most the samples in flight.
-    kvb::on_interrupt_say(fmt::format("the finished samples are recorded under {}; the same command resumes from there",
-                                      (std::filesystem::path(exp.results_root) / exp.name).string()));
+    kvb::on_interrupt_say(
+        fmt::format("the finished samples are recorded under {}; the same command resumes from there", results_dir));
     kvb::run_experiment(exp, opt, [](const kvb::ModelSpec& m) { return kvb::load_model(m.path, m.load_options); });
-    std::cout << "results: " << (std::filesystem::path(exp.results_root) / exp.name).string() << "\n";
+    std::cout << "results: " << results_dir << "\n";
     // One shard's table would pass for the experiment's; the merged one is `kvbench table`'s job.
     if (opt.shard.count == 1)
       std::cout << "\n" << kvb::render_tables(exp, kvb::result_store_source(exp), "md", "");

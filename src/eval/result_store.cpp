@@ -27,8 +27,12 @@ namespace kvb {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+std::string experiment_dir(const std::string& root, const std::string& experiment) {
+  return (fs::path(root) / path_component(experiment)).string();
+}
+
 std::string ResultPath::dir() const {
-  return (fs::path(root) / path_component(experiment) / path_component(model) / path_component(cell)).string();
+  return (fs::path(experiment_dir(root, experiment)) / path_component(model) / path_component(cell)).string();
 }
 
 std::string ResultPath::file() const {

@@ -22,6 +22,9 @@ struct ResultPath {
 // Turns free text (a model folder name, a parameter value) into one safe path component.
 std::string path_component(const std::string& text);
 
+// root/<experiment>: the folder of an experiment's run.json and cell folders.
+std::string experiment_dir(const std::string& root, const std::string& experiment);
+
 // Records of one jsonl file. A broken last line (a killed writer) is dropped with a warning
 // (silently for files another shard may be writing right now); a broken line elsewhere is an
 // error naming the file and line. A missing file reads as empty.

@@ -131,7 +131,7 @@ json check_recorded_settings(const Experiment& exp) {
 
 RunSummary run_experiment(const Experiment& exp, const RunOptions& opt, const ModelLoader& load) {
   RunSummary summary;
-  const std::string exp_dir = (fs::path(exp.results_root) / path_component(exp.name)).string();
+  const std::string exp_dir = experiment_dir(exp.results_root, exp.name);
   json extra = {{"shard", fmt::format("{}/{}", opt.shard.index + 1, opt.shard.count)}, {"limit", opt.limit},
                 {"source", exp.source}};
   extra.update(check_recorded_settings(exp));
