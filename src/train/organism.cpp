@@ -493,6 +493,8 @@ nlohmann::json train_organism(const OrganismOptions& o) {
 
   Progress progress("train-organism", o.steps, "steps");
   progress.resume_at(start);
+  // The progress line's losses: exponential averages over ~20 steps, as one batch is noisy.
+  const auto running_mean = [](double average, double x) { return 0.95 * average + 0.05 * x; };
   const int64_t end = o.stop_after > 0 ? std::min(o.stop_after, o.steps) : o.steps;
   for (int64_t step = start; step < end; ++step) {
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr_at(o, step));
@@ -535,7 +537,7 @@ nlohmann::json train_organism(const OrganismOptions& o) {
     for (const auto& [g, sn] : by_group) {
       const double mean = sn.first / static_cast<double>(sn.second);
       auto [it, fresh] = smoothed_by_group.try_emplace(g, mean);
-      if (!fresh) it->second = 0.95 * it->second + 0.05 * mean;
+      if (!fresh) it->second = running_mean(it->second, mean);
     }
     if (o.prompt_loss > 0) loss = loss + o.prompt_loss * at::cross_entropy_loss(all, prompt_targets(batch), {}, 1, -100);
     if (o.copy_loss > 0 && all.defined())  // summed per sample, as the answers are
@@ -562,7 +564,7 @@ nlohmann::json train_organism(const OrganismOptions& o) {
       else
         for (size_t i = 0; i < params.size(); ++i) average[i].mul_(o.average_decay).add_(params[i].detach(), 1.0 - o.average_decay);
     }
-    smoothed = smoothed ? 0.95 * *smoothed + 0.05 * answer_loss : answer_loss;
+    smoothed = smoothed ? running_mean(*smoothed, answer_loss) : answer_loss;
     log["loss"].push_back({step + 1, answer_loss});
     std::string note = fmt::format("loss {:.4f} (", *smoothed);
     for (const auto& [g, avg] : smoothed_by_group) note += fmt::format("{}{} {:.3f}", note.back() == '(' ? "" : ", ", g, avg);
